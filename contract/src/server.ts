@@ -1,0 +1,3 @@
+/** Contract pieces only servers use (kept out of the browser bundle's entry point). */
+export * from './env-config.ts';
+export * from './request-dispatch.ts';

@@ -1,0 +1,102 @@
+import { z } from 'zod';
+import type { Ack } from './ack.ts';
+import { sessionIdSchema } from './conference-events.ts';
+import {
+  dtlsParametersSchema,
+  mediaIdSchema,
+  mediaKindSchema,
+  mediaSourceSchema,
+  rtpCapabilitiesSchema,
+  rtpParametersSchema,
+  transportDirectionSchema,
+  type ConsumerOptions,
+  type MediaSource,
+  type RtpCapabilities,
+  type TransportOptions,
+} from './media.ts';
+
+/**
+ * The internal Socket.IO contract between signaling nodes and the SFU. Signaling has already
+ * authenticated and authorised the participant; the SFU still checks that every transport,
+ * producer and consumer named in a request belongs to the participant named with it.
+ */
+
+export const SFU_RPC_PATH = '/sfu-rpc';
+
+const participantIdSchema = z.uuid();
+const participantRef = { sessionId: sessionIdSchema, participantId: participantIdSchema };
+
+export const sfuRequestSchemas = {
+  'router:capabilities': z.strictObject({ sessionId: sessionIdSchema }),
+  'participant:open': z.strictObject({ ...participantRef, rtpCapabilities: rtpCapabilitiesSchema }),
+  'participant:close': z.strictObject(participantRef),
+  'transport:create': z.strictObject({ ...participantRef, direction: transportDirectionSchema }),
+  'transport:connect': z.strictObject({
+    ...participantRef,
+    transportId: mediaIdSchema,
+    dtlsParameters: dtlsParametersSchema,
+  }),
+  'producer:create': z.strictObject({
+    ...participantRef,
+    transportId: mediaIdSchema,
+    kind: mediaKindSchema,
+    source: mediaSourceSchema,
+    rtpParameters: rtpParametersSchema,
+  }),
+  'producer:pause': z.strictObject({ ...participantRef, producerId: mediaIdSchema }),
+  'producer:resume': z.strictObject({ ...participantRef, producerId: mediaIdSchema }),
+  'producer:close': z.strictObject({ ...participantRef, producerId: mediaIdSchema }),
+  'consumer:create': z.strictObject({ ...participantRef, producerId: mediaIdSchema }),
+  'consumer:resume': z.strictObject({ ...participantRef, consumerId: mediaIdSchema }),
+  'session:media': z.strictObject({ sessionId: sessionIdSchema }),
+} as const;
+
+export type SfuRequestName = keyof typeof sfuRequestSchemas;
+export type SfuRequest<N extends SfuRequestName> = z.infer<(typeof sfuRequestSchemas)[N]>;
+
+/** What the SFU holds for one session: used by tests, QA and (later) the host's media stats. */
+export interface SessionMediaStats {
+  sessionId: string;
+  /** false when no Router exists for the session (nobody in it). */
+  routerOpen: boolean;
+  participants: number;
+  transports: number;
+  producers: number;
+  consumers: number;
+}
+
+export interface SfuResponses {
+  'router:capabilities': { rtpCapabilities: RtpCapabilities };
+  'participant:open': Record<string, never>;
+  'participant:close': Record<string, never>;
+  'transport:create': TransportOptions;
+  'transport:connect': Record<string, never>;
+  'producer:create': { producerId: string };
+  'producer:pause': Record<string, never>;
+  'producer:resume': Record<string, never>;
+  'producer:close': Record<string, never>;
+  'consumer:create': ConsumerOptions & { source: MediaSource };
+  'consumer:resume': Record<string, never>;
+  'session:media': SessionMediaStats;
+}
+
+export type SfuClientEvents = {
+  [N in SfuRequestName]: (payload: SfuRequest<N>, ack: (response: Ack<SfuResponses[N]>) => void) => void;
+};
+
+/** Events the SFU pushes to the signaling node that owns the participant concerned. */
+export interface SfuNotifications {
+  /** A consumer went away on its own (its producer or transport closed). */
+  'consumer:closed': (event: { sessionId: string; participantId: string; consumerId: string }) => void;
+  /** A producer went away on its own (its transport closed, e.g. DTLS failed). */
+  'producer:closed': (event: { sessionId: string; participantId: string; producerId: string }) => void;
+  'speaker:active': (event: { sessionId: string; participantId: string | null }) => void;
+  /** The participant's media is gone (its router or mediasoup worker closed). */
+  'participant:closed': (event: { sessionId: string; participantId: string }) => void;
+}
+
+export function isSfuRequestName(name: string): name is SfuRequestName {
+  return Object.hasOwn(sfuRequestSchemas, name);
+}
+
+export const sfuRpcAuthSchema = z.strictObject({ secret: z.string().min(1) });

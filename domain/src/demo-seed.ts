@@ -1,0 +1,76 @@
+import type { RecordWarnings } from './json-records.ts';
+import type { Role, Site } from './records.ts';
+import type { RedisClient } from './redis.ts';
+import { AccountStore } from './account-store.ts';
+import { SessionStore } from './session-store.ts';
+import { SiteStore } from './site-store.ts';
+
+/**
+ * Demo data for a first look (README lists the accounts): a university hospital and two island
+ * hospitals, one account each, and a case conference all three may join. Seeding only adds
+ * what is missing; it never overwrites a stored record.
+ */
+
+export const DEMO_SESSION_ID = '3f6c2a1e-5b7d-4c8e-9a10-d2b4e6f80a01';
+
+export const demoSites: Site[] = [
+  {
+    id: 'nankai-univ',
+    nameJa: '南海大学病院',
+    nameEn: 'Nankai University Hospital',
+    kind: 'hub',
+    region: '南海医療圏',
+  },
+  { id: 'aoshima', nameJa: '青島町立病院', nameEn: 'Aoshima Town Hospital', kind: 'hospital', region: '青島医療圏' },
+  { id: 'kuroshio', nameJa: '黒潮島診療所', nameEn: 'Kuroshio Island Clinic', kind: 'clinic', region: '青島医療圏' },
+];
+
+export const demoAccounts: {
+  username: string;
+  password: string;
+  displayName: string;
+  siteId: string;
+  roles: Role[];
+}[] = [
+  {
+    username: 'tanaka',
+    password: 'tanaka-demo-2026',
+    displayName: '田中 一郎',
+    siteId: 'nankai-univ',
+    roles: ['specialist', 'coordinator'],
+  },
+  { username: 'sato', password: 'sato-demo-2026', displayName: '佐藤 花子', siteId: 'aoshima', roles: ['site-doctor'] },
+  {
+    username: 'suzuki',
+    password: 'suzuki-demo-2026',
+    displayName: '鈴木 健',
+    siteId: 'kuroshio',
+    roles: ['site-doctor'],
+  },
+];
+
+export async function seedDemo(redis: RedisClient, warnings: RecordWarnings): Promise<void> {
+  const sites = new SiteStore(redis, warnings);
+  const accounts = new AccountStore(redis, warnings);
+  const sessions = new SessionStore(redis, warnings);
+
+  for (const site of demoSites) await sites.create(site);
+  for (const account of demoAccounts) {
+    if (!(await accounts.findByUsername(account.username))) await accounts.create(account);
+  }
+  const host = await accounts.findByUsername('tanaka');
+  if (host && !(await sessions.get(DEMO_SESSION_ID))) {
+    const start = new Date();
+    start.setUTCHours(0, 0, 0, 0);
+    await sessions.create({
+      id: DEMO_SESSION_ID,
+      title: '離島合同症例検討会（デモ）',
+      description: '南海大学病院・青島町立病院・黒潮島診療所の合同カンファレンス。Demo case conference.',
+      startsAt: start.toISOString(),
+      endsAt: new Date(start.getTime() + 365 * 24 * 3600 * 1000).toISOString(),
+      hostAccountId: host.id,
+      invitedSiteIds: demoSites.map((site) => site.id),
+      invitedAccountIds: [],
+    });
+  }
+}

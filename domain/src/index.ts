@@ -1,0 +1,10 @@
+export * from './records.ts';
+export * from './redis.ts';
+export * from './json-records.ts';
+export * from './site-store.ts';
+export * from './account-store.ts';
+export * from './session-store.ts';
+export * from './signin-store.ts';
+export * from './audit-log.ts';
+export * from './demo-seed.ts';
+export { hashPassword, verifyPassword } from './password.ts';

@@ -1,0 +1,34 @@
+import { readRecord, readRecords, type RecordWarnings } from './json-records.ts';
+import { siteSchema, type Site } from './records.ts';
+import type { RedisClient } from './redis.ts';
+
+const siteKey = (id: string) => `site:${id}`;
+const ALL_SITES = 'sites';
+
+export class SiteStore {
+  private readonly redis: RedisClient;
+  private readonly warnings: RecordWarnings;
+  constructor(redis: RedisClient, warnings: RecordWarnings) {
+    this.redis = redis;
+    this.warnings = warnings;
+  }
+
+  async get(id: string): Promise<Site | null> {
+    return readRecord(this.redis, siteKey(id), siteSchema, this.warnings);
+  }
+
+  async list(): Promise<Site[]> {
+    const ids = await this.redis.sMembers(ALL_SITES);
+    const sites = await readRecords(this.redis, ids.sort().map(siteKey), siteSchema, this.warnings);
+    return sites;
+  }
+
+  /** Adds a site; returns false (and changes nothing) when the id is taken. */
+  async create(site: Site): Promise<boolean> {
+    const record = siteSchema.parse(site);
+    const created = await this.redis.set(siteKey(record.id), JSON.stringify(record), { condition: 'NX' });
+    if (created === null) return false;
+    await this.redis.sAdd(ALL_SITES, record.id);
+    return true;
+  }
+}

@@ -1,0 +1,66 @@
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type {} from '@telemed/contract/qa-hooks';
+
+/**
+ * A hospital PC for tests and benchmarks: Debian's Chromium, headless, with a fake camera and
+ * microphone (a test pattern and a beep), a fresh profile each time.
+ */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export const chromiumArgs = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+  '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream',
+  // Several "hospitals" share one test machine: keep background tabs' timers and media alive.
+  '--disable-background-timer-throttling',
+  '--disable-renderer-backgrounding',
+  '--disable-backgrounding-occluded-windows',
+];
+
+export interface HospitalBrowser {
+  browser: Browser;
+  page: Page;
+  close(): Promise<void>;
+}
+
+export async function openHospitalBrowser(options: { language?: 'ja' | 'en' } = {}): Promise<HospitalBrowser> {
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: chromiumArgs });
+  const context = await browser.newContext({
+    locale: options.language === 'en' ? 'en-US' : 'ja-JP',
+    timezoneId: 'Asia/Tokyo',
+    viewport: { width: 1280, height: 800 },
+  });
+  const page = await context.newPage();
+  return { browser, page, close: () => browser.close() };
+}
+
+export async function signIn(page: Page, webUrl: string, username: string, password: string): Promise<void> {
+  await page.goto(`${webUrl}/login`);
+  await page.fill('input[name="username"]', username);
+  await page.fill('input[name="password"]', password);
+  await Promise.all([page.waitForURL(`${webUrl}/sessions`), page.click('[data-testid="sign-in"]')]);
+}
+
+/** Opens the session's room and waits until its Join button can be pressed. */
+export async function openRoom(page: Page, webUrl: string, sessionId: string): Promise<void> {
+  await page.goto(`${webUrl}/sessions/${sessionId}`);
+  await page.waitForSelector('[data-testid="join"]:not([disabled])');
+}
+
+/** The remote video tiles that are really playing: frames decoded and time advancing. */
+export async function playingRemoteVideos(page: Page): Promise<{ name: string; site: string }[]> {
+  return page.evaluate(async () => {
+    const videos = [...document.querySelectorAll<HTMLVideoElement>('video[data-peer-name]')];
+    const before = videos.map((video) => video.currentTime);
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    return videos
+      .filter((video, index) => video.videoWidth > 0 && video.currentTime > (before[index] ?? 0))
+      .map((video) => ({ name: video.dataset.peerName ?? '', site: video.dataset.siteName ?? '' }));
+  });
+}

@@ -1,0 +1,102 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_SESSION_ID, demoAccounts, demoSites } from '@telemed/domain';
+import { SfuClient } from '../signaling/src/sfu-client.ts';
+import { launchStack, type Stack } from '../stack/stack.ts';
+import {
+  openHospitalBrowser,
+  openRoom,
+  playingRemoteVideos,
+  signIn,
+  type HospitalBrowser,
+} from './hospital-browser.ts';
+
+describe('a three-site conference in real browsers', () => {
+  let stack: Stack;
+  let dir: string;
+  const sites: HospitalBrowser[] = [];
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'telemed-e2e-'));
+    stack = await launchStack({
+      ports: 'free',
+      dataDir: dir,
+      persistent: false,
+      seedDemo: true,
+      sfuWorkers: 2,
+      logs: { dir: join(dir, 'logs') },
+    });
+  });
+
+  afterAll(async () => {
+    await Promise.all(sites.map((site) => site.close()));
+    await stack?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('lets three hospitals see and hear each other, and cleans up after they leave', async () => {
+    for (const account of demoAccounts) {
+      const site = await openHospitalBrowser();
+      sites.push(site);
+      await signIn(site.page, stack.webUrl, account.username, account.password);
+      await openRoom(site.page, stack.webUrl, DEMO_SESSION_ID);
+    }
+    await Promise.all(sites.map((site) => site.page.click('[data-testid="join"]')));
+    await Promise.all(sites.map((site) => site.page.waitForSelector('main[data-conference-state="joined"]')));
+
+    // Everyone sees the two others, with name and site on the tile, and the video plays.
+    for (const [index, site] of sites.entries()) {
+      const expected = demoAccounts
+        .filter((_, other) => other !== index)
+        .map((account) => ({
+          name: account.displayName,
+          site: demoSites.find((candidate) => candidate.id === account.siteId)!.nameJa,
+        }));
+      await expect
+        .poll(async () => (await playingRemoteVideos(site.page)).sort((a, b) => a.name.localeCompare(b.name)), {
+          timeout: 30_000,
+          interval: 500,
+        })
+        .toEqual(expected.sort((a, b) => a.name.localeCompare(b.name)));
+    }
+
+    // Everyone hears the others: inbound audio bytes keep increasing.
+    for (const site of sites) {
+      const audioBytes = () =>
+        site.page.evaluate(async () => (await window.telemedQa!.mediaByteCounts()).inboundAudioBytes);
+      const first = await audioBytes();
+      await expect.poll(audioBytes, { timeout: 10_000 }).toBeGreaterThan(first);
+    }
+
+    // One site leaves: the other two lose its tile.
+    await sites[2]!.page.click('[data-testid="leave"]');
+    await sites[2]!.page.waitForSelector('main[data-conference-state="left"]');
+    for (const site of sites.slice(0, 2)) {
+      await expect.poll(() => site.page.locator('video[data-peer-name]').count(), { timeout: 10_000 }).toBe(1);
+    }
+
+    // Everyone leaves (one by closing the browser): the SFU holds no transports for the session.
+    await sites[1]!.page.click('[data-testid="leave"]');
+    await sites[0]!.close();
+    const sfu = new SfuClient({
+      url: stack.sfuRpcUrl,
+      secret: stack.secrets.sfuRpc,
+      logger: pino({ level: 'silent' }),
+    });
+    try {
+      await sfu.ready();
+      await expect
+        .poll(async () => (await sfu.request('session:media', { sessionId: DEMO_SESSION_ID })).transports, {
+          timeout: 15_000,
+        })
+        .toBe(0);
+      const media = await sfu.request('session:media', { sessionId: DEMO_SESSION_ID });
+      expect(media).toMatchObject({ participants: 0, transports: 0, producers: 0, consumers: 0 });
+    } finally {
+      sfu.close();
+    }
+  });
+});

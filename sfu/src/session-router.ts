@@ -1,0 +1,324 @@
+import { errors, type types } from 'mediasoup';
+import type { Logger } from 'pino';
+import { ContractError } from '@telemed/contract';
+import type {
+  ConsumerOptions,
+  DtlsParameters,
+  MediaKind,
+  MediaSource,
+  RtpCapabilities,
+  RtpParameters,
+  TransportDirection,
+  TransportOptions,
+} from '@telemed/contract';
+import type { SessionMediaStats } from '@telemed/contract/sfu-rpc';
+
+/** What a session's media does on its own, reported to the signaling node that owns the participant. */
+export interface SessionRouterEvents {
+  consumerClosed(ownerId: string, participantId: string, consumerId: string): void;
+  producerClosed(ownerId: string, participantId: string, producerId: string): void;
+  activeSpeaker(participantId: string | null): void;
+  participantClosed(ownerId: string, participantId: string): void;
+}
+
+interface ParticipantMedia {
+  participantId: string;
+  /** The signaling connection that opened the participant and receives its events. */
+  ownerId: string;
+  rtpCapabilities: types.RtpCapabilities;
+  transports: Map<TransportDirection, types.WebRtcTransport>;
+  producers: Map<string, types.Producer>;
+  consumers: Map<string, types.Consumer>;
+}
+
+export interface SessionRouterOptions {
+  sessionId: string;
+  router: types.Router;
+  webRtcServer: types.WebRtcServer;
+  initialOutgoingBitrate: number;
+  events: SessionRouterEvents;
+  logger: Logger;
+}
+
+const MAX_PRODUCERS_PER_PARTICIPANT = 4;
+
+/**
+ * One session's media: its mediasoup Router, the ActiveSpeakerObserver that tells who is
+ * speaking, and each participant's transports, producers and consumers. Closing a participant
+ * closes everything it had; nothing outlives it.
+ */
+export class SessionRouter {
+  readonly sessionId: string;
+  private readonly router: types.Router;
+  private readonly options: SessionRouterOptions;
+  private readonly participants = new Map<string, ParticipantMedia>();
+  /** Every producer of the session, to find the one a consumer asks for. */
+  private readonly producers = new Map<string, { producer: types.Producer; participant: ParticipantMedia }>();
+  private speakerObserver: types.ActiveSpeakerObserver | null = null;
+  private activeSpeakerId: string | null = null;
+
+  constructor(options: SessionRouterOptions) {
+    this.sessionId = options.sessionId;
+    this.router = options.router;
+    this.options = options;
+  }
+
+  async start(): Promise<void> {
+    // A router closing under its participants (its worker died) ends their media.
+    this.router.observer.on('close', () => {
+      for (const participant of this.participants.values()) {
+        this.options.events.participantClosed(participant.ownerId, participant.participantId);
+      }
+      this.participants.clear();
+    });
+    this.speakerObserver = await this.router.createActiveSpeakerObserver({ interval: 300 });
+    this.speakerObserver.on('dominantspeaker', ({ producer }) => {
+      const participantId = this.producers.get(producer.id)?.participant.participantId ?? null;
+      if (participantId === this.activeSpeakerId) return;
+      this.activeSpeakerId = participantId;
+      this.options.events.activeSpeaker(participantId);
+    });
+  }
+
+  get rtpCapabilities(): RtpCapabilities {
+    return this.router.rtpCapabilities;
+  }
+
+  get closed(): boolean {
+    return this.router.closed;
+  }
+
+  get participantCount(): number {
+    return this.participants.size;
+  }
+
+  /** The signaling connections with participants here. */
+  owners(): Set<string> {
+    return new Set([...this.participants.values()].map((participant) => participant.ownerId));
+  }
+
+  open(participantId: string, ownerId: string, rtpCapabilities: RtpCapabilities): void {
+    const existing = this.participants.get(participantId);
+    if (existing) {
+      if (existing.ownerId !== ownerId) throw new ContractError('conflict', 'participant is open elsewhere');
+      existing.rtpCapabilities = rtpCapabilities as types.RtpCapabilities;
+      return;
+    }
+    this.participants.set(participantId, {
+      participantId,
+      ownerId,
+      // Shape checked by the contract's schema; mediasoup checks the content when consuming.
+      rtpCapabilities: rtpCapabilities as types.RtpCapabilities,
+      transports: new Map(),
+      producers: new Map(),
+      consumers: new Map(),
+    });
+  }
+
+  /** Closes the participant's transports (and with them its producers and consumers). */
+  close(participantId: string): void {
+    const participant = this.participants.get(participantId);
+    if (!participant) return;
+    this.participants.delete(participantId);
+    for (const transport of participant.transports.values()) transport.close();
+  }
+
+  closeOwner(ownerId: string): void {
+    for (const participant of [...this.participants.values()]) {
+      if (participant.ownerId === ownerId) this.close(participant.participantId);
+    }
+  }
+
+  async createTransport(
+    participantId: string,
+    ownerId: string,
+    direction: TransportDirection,
+  ): Promise<TransportOptions> {
+    const participant = this.participant(participantId, ownerId);
+    // A participant has one transport per direction; asking again replaces it.
+    participant.transports.get(direction)?.close();
+    const transport = await this.router.createWebRtcTransport({
+      webRtcServer: this.options.webRtcServer,
+      enableUdp: true,
+      enableTcp: true,
+      preferUdp: true,
+      initialAvailableOutgoingBitrate: this.options.initialOutgoingBitrate,
+      appData: { participantId, direction },
+    });
+    participant.transports.set(direction, transport);
+    const log = this.options.logger.child({ participantId, transportId: transport.id, direction });
+    transport.on('icestatechange', (state) => log.debug({ iceState: state }, 'ICE state'));
+    transport.on('dtlsstatechange', (state) => {
+      log.debug({ dtlsState: state }, 'DTLS state');
+      if (state === 'failed' || state === 'closed') {
+        log.info({ dtlsState: state }, 'transport closed by DTLS');
+        transport.close();
+      }
+    });
+    transport.observer.on('close', () => {
+      if (participant.transports.get(direction) === transport) participant.transports.delete(direction);
+    });
+    return {
+      id: transport.id,
+      iceParameters: transport.iceParameters,
+      iceCandidates: transport.iceCandidates.map(
+        ({ foundation, priority, address, protocol, port, type, tcpType }) => ({
+          foundation,
+          priority,
+          address,
+          protocol,
+          port,
+          type,
+          ...(tcpType ? { tcpType } : {}),
+        }),
+      ),
+      dtlsParameters: transport.dtlsParameters,
+    };
+  }
+
+  async connectTransport(
+    participantId: string,
+    ownerId: string,
+    transportId: string,
+    dtlsParameters: DtlsParameters,
+  ): Promise<void> {
+    const transport = this.transport(this.participant(participantId, ownerId), transportId);
+    await mediasoupCall(() => transport.connect({ dtlsParameters: dtlsParameters as types.DtlsParameters }));
+  }
+
+  async produce(
+    participantId: string,
+    ownerId: string,
+    request: { transportId: string; kind: MediaKind; source: MediaSource; rtpParameters: RtpParameters },
+  ): Promise<string> {
+    const participant = this.participant(participantId, ownerId);
+    const transport = this.transport(participant, request.transportId);
+    if (transport.appData.direction !== 'send') throw new ContractError('conflict', 'not a send transport');
+    if (participant.producers.size >= MAX_PRODUCERS_PER_PARTICIPANT) {
+      throw new ContractError('conflict', 'too many producers');
+    }
+    const producer = await mediasoupCall(() =>
+      transport.produce({
+        kind: request.kind,
+        rtpParameters: request.rtpParameters as types.RtpParameters,
+        appData: { participantId, source: request.source },
+      }),
+    );
+    participant.producers.set(producer.id, producer);
+    this.producers.set(producer.id, { producer, participant });
+    producer.observer.on('close', () => {
+      participant.producers.delete(producer.id);
+      this.producers.delete(producer.id);
+    });
+    producer.on('transportclose', () => {
+      this.options.events.producerClosed(participant.ownerId, participantId, producer.id);
+    });
+    if (producer.kind === 'audio') {
+      await this.speakerObserver?.addProducer({ producerId: producer.id }).catch((error: unknown) => {
+        this.options.logger.warn({ err: error, producerId: producer.id }, 'active speaker observer refused producer');
+      });
+    }
+    return producer.id;
+  }
+
+  async setProducerPaused(participantId: string, ownerId: string, producerId: string, paused: boolean): Promise<void> {
+    const producer = this.ownProducer(this.participant(participantId, ownerId), producerId);
+    await (paused ? producer.pause() : producer.resume());
+  }
+
+  closeProducer(participantId: string, ownerId: string, producerId: string): void {
+    this.ownProducer(this.participant(participantId, ownerId), producerId).close();
+  }
+
+  async consume(
+    participantId: string,
+    ownerId: string,
+    producerId: string,
+  ): Promise<ConsumerOptions & { source: MediaSource }> {
+    const participant = this.participant(participantId, ownerId);
+    const transport = participant.transports.get('recv');
+    if (!transport) throw new ContractError('conflict', 'create a receive transport first');
+    const source = this.producers.get(producerId);
+    if (!source) throw new ContractError('not_found', 'producer not found');
+    if (source.participant === participant) throw new ContractError('conflict', 'cannot consume own producer');
+    if (!this.router.canConsume({ producerId, rtpCapabilities: participant.rtpCapabilities })) {
+      throw new ContractError('conflict', 'this browser cannot receive that media');
+    }
+    const consumer = await mediasoupCall(() =>
+      transport.consume({
+        producerId,
+        rtpCapabilities: participant.rtpCapabilities,
+        // Resumed by the browser once it is ready to render, so no keyframe is wasted.
+        paused: true,
+        appData: { participantId },
+      }),
+    );
+    participant.consumers.set(consumer.id, consumer);
+    consumer.observer.on('close', () => participant.consumers.delete(consumer.id));
+    consumer.on('producerclose', () => {
+      consumer.close();
+      this.options.events.consumerClosed(participant.ownerId, participantId, consumer.id);
+    });
+    return {
+      consumerId: consumer.id,
+      producerId,
+      kind: consumer.kind,
+      rtpParameters: consumer.rtpParameters,
+      source: source.producer.appData.source as MediaSource,
+    };
+  }
+
+  async resumeConsumer(participantId: string, ownerId: string, consumerId: string): Promise<void> {
+    const consumer = this.participant(participantId, ownerId).consumers.get(consumerId);
+    if (!consumer) throw new ContractError('not_found', 'consumer not found');
+    await consumer.resume();
+  }
+
+  async stats(): Promise<SessionMediaStats> {
+    const dump = await this.router.dump();
+    return {
+      sessionId: this.sessionId,
+      routerOpen: !this.router.closed,
+      participants: this.participants.size,
+      transports: dump.transportIds.length,
+      producers: dump.mapProducerIdConsumerIds.length,
+      consumers: dump.mapConsumerIdProducerId.length,
+    };
+  }
+
+  closeRouter(): void {
+    this.participants.clear();
+    this.router.close();
+  }
+
+  private participant(participantId: string, ownerId: string): ParticipantMedia {
+    const participant = this.participants.get(participantId);
+    if (!participant) throw new ContractError('not_found', 'participant not open');
+    if (participant.ownerId !== ownerId) throw new ContractError('forbidden', 'participant belongs to another node');
+    return participant;
+  }
+
+  private transport(participant: ParticipantMedia, transportId: string): types.WebRtcTransport {
+    const transport = [...participant.transports.values()].find((candidate) => candidate.id === transportId);
+    if (!transport) throw new ContractError('not_found', 'transport not found');
+    return transport;
+  }
+
+  private ownProducer(participant: ParticipantMedia, producerId: string): types.Producer {
+    const producer = participant.producers.get(producerId);
+    if (!producer) throw new ContractError('not_found', 'producer not found');
+    return producer;
+  }
+}
+
+/** mediasoup rejects bad parameters with TypeError/UnsupportedError: the caller's fault, not ours. */
+async function mediasoupCall<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof TypeError || error instanceof errors.UnsupportedError) {
+      throw new ContractError('invalid_payload', error.message.slice(0, 200));
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,293 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Socket } from 'socket.io';
+import {
+  ContractError,
+  conferenceRequestSchemas,
+  type ConferenceClientEvents,
+  type ConferenceNotifications,
+  type ConferenceResponses,
+  type Participant,
+} from '@telemed/contract';
+import { dispatchRequests, type RequestHandlers } from '@telemed/contract/server';
+import { mayJoin, type AccountStore, type AuditLog, type SessionStore, type SiteStore } from '@telemed/domain';
+import type { ConferencePresence } from './conference-presence.ts';
+import type { SfuClient } from './sfu-client.ts';
+
+/** What the handshake established about the socket's account (see `authenticateSocket`). */
+export interface SocketAccount {
+  accountId: string;
+  displayName: string;
+  siteId: string;
+}
+
+export interface SocketData {
+  account: SocketAccount;
+  /** Set while the socket is in a session. */
+  participantId?: string;
+}
+
+export type ConferenceSocket = Socket<ConferenceClientEvents, ConferenceNotifications, object, SocketData>;
+
+export interface ConferenceDependencies {
+  accounts: AccountStore;
+  sessions: SessionStore;
+  sites: SiteStore;
+  audit: AuditLog;
+  presence: ConferencePresence;
+  sfu: SfuClient;
+  logger: Logger;
+  /** Live sockets in a session across all signaling nodes (through the Redis adapter). */
+  liveSocketIds(sessionId: string): Promise<Set<string>>;
+  /** This node's joined participants, for SFU events addressed to one of them. */
+  local: Map<string, ConferenceParticipant>;
+}
+
+export const roomOf = (sessionId: string) => `session:${sessionId}`;
+
+/**
+ * One browser connection and, once joined, its participant in a session. Every request is
+ * validated by the contract's schemas (see `dispatchRequests`), checked against what this
+ * socket may do, and relayed to the SFU; what others must know is broadcast to the room.
+ */
+export class ConferenceParticipant {
+  private readonly socket: ConferenceSocket;
+  private readonly deps: ConferenceDependencies;
+  private readonly log: Logger;
+  private joined: { sessionId: string; participant: Participant } | null = null;
+  private joining = false;
+
+  constructor(socket: ConferenceSocket, deps: ConferenceDependencies) {
+    this.socket = socket;
+    this.deps = deps;
+    this.log = deps.logger.child({ socket: socket.id, accountId: socket.data.account.accountId });
+    dispatchRequests<typeof conferenceRequestSchemas, ConferenceResponses>(
+      socket,
+      conferenceRequestSchemas,
+      this.handlers(),
+      {
+        onUnexpectedError: (event, error) => this.log.error({ err: error, event }, 'request failed'),
+        onUnanswerable: (event) => this.log.debug({ event }, 'event without ack ignored'),
+      },
+    );
+    socket.on('disconnect', (reason) => {
+      this.log.info({ reason }, 'socket disconnected');
+      void this.leave('disconnected').catch((error: unknown) =>
+        this.log.error({ err: error }, 'leave after disconnect failed'),
+      );
+    });
+  }
+
+  get participantId(): string | null {
+    return this.joined?.participant.participantId ?? null;
+  }
+
+  notifyConsumerClosed(consumerId: string): void {
+    this.socket.emit('consumer:closed', { consumerId });
+  }
+
+  /** Ends the connection, e.g. when the SFU that held its media went away. */
+  drop(): void {
+    this.socket.disconnect(true);
+  }
+
+  private handlers(): RequestHandlers<typeof conferenceRequestSchemas, ConferenceResponses> {
+    const { sfu, presence } = this.deps;
+    return {
+      'session:capabilities': async ({ sessionId }) => {
+        await this.authorize(sessionId);
+        const { rtpCapabilities } = await sfu.request('router:capabilities', { sessionId });
+        return { routerRtpCapabilities: rtpCapabilities };
+      },
+      'session:join': async ({ sessionId, rtpCapabilities }) => this.join(sessionId, rtpCapabilities),
+      'session:leave': async () => {
+        await this.leave('left');
+        return {};
+      },
+      'transport:create': async ({ direction }) => sfu.request('transport:create', { ...this.ref(), direction }),
+      'transport:connect': async (request) => {
+        await sfu.request('transport:connect', { ...this.ref(), ...request });
+        return {};
+      },
+      'producer:create': async (request) => {
+        const ref = this.ref();
+        const { producerId } = await sfu.request('producer:create', { ...ref, ...request });
+        const producer = {
+          producerId,
+          participantId: ref.participantId,
+          kind: request.kind,
+          source: request.source,
+          paused: false,
+        };
+        await presence.putProducer(ref.sessionId, producer);
+        this.socket.to(roomOf(ref.sessionId)).emit('producer:added', producer);
+        return { producerId };
+      },
+      'producer:pause': async ({ producerId }) => this.setPaused(producerId, true),
+      'producer:resume': async ({ producerId }) => this.setPaused(producerId, false),
+      'producer:close': async ({ producerId }) => {
+        const ref = this.ref();
+        await sfu.request('producer:close', { ...ref, producerId });
+        if (await presence.removeProducer(ref.sessionId, producerId)) {
+          this.socket
+            .to(roomOf(ref.sessionId))
+            .emit('producer:removed', { producerId, participantId: ref.participantId });
+        }
+        return {};
+      },
+      'consumer:create': async ({ producerId }) => {
+        const ref = this.ref();
+        const producer = await presence.producer(ref.sessionId, producerId);
+        if (!producer) throw new ContractError('not_found', 'producer not found');
+        const consumer = await sfu.request('consumer:create', { ...ref, producerId });
+        return { ...consumer, participantId: producer.participantId };
+      },
+      'consumer:resume': async ({ consumerId }) => {
+        await sfu.request('consumer:resume', { ...this.ref(), consumerId });
+        return {};
+      },
+    };
+  }
+
+  /** Whether this account may enter the session; refusals are audited. */
+  private async authorize(sessionId: string) {
+    const { accounts, sessions, audit } = this.deps;
+    const { account: who } = this.socket.data;
+    const [account, session] = await Promise.all([accounts.get(who.accountId), sessions.get(sessionId)]);
+    if (!account || !session || !mayJoin(account, session)) {
+      await audit.record({
+        action: 'conference.denied',
+        actorAccountId: who.accountId,
+        sessionId,
+        siteId: who.siteId,
+        ip: this.socket.handshake.address,
+        detail: { reason: !account ? 'account inactive' : !session ? 'no such session' : 'not invited' },
+      });
+      // The same answer for "does not exist" and "not yours": session ids are not to be probed.
+      throw new ContractError('forbidden', 'you are not invited to this session');
+    }
+    return { account, session };
+  }
+
+  private async join(
+    sessionId: string,
+    rtpCapabilities: ConferenceResponses['session:capabilities']['routerRtpCapabilities'],
+  ) {
+    if (this.joined || this.joining) throw new ContractError('conflict', 'already in a session; leave it first');
+    this.joining = true;
+    try {
+      const { account } = await this.authorize(sessionId);
+      const { sfu, presence, sites, audit } = this.deps;
+      const site = await sites.get(account.siteId);
+      const participant: Participant = {
+        participantId: randomUUID(),
+        accountId: account.id,
+        displayName: account.displayName,
+        siteId: account.siteId,
+        siteNameJa: site?.nameJa ?? account.siteId,
+        siteNameEn: site?.nameEn ?? account.siteId,
+        joinedAt: new Date().toISOString(),
+      };
+      await sfu.request('participant:open', { sessionId, participantId: participant.participantId, rtpCapabilities });
+      await this.dropStalePresence(sessionId);
+      await presence.add(sessionId, { participant, socketId: this.socket.id });
+      this.joined = { sessionId, participant };
+      this.socket.data.participantId = participant.participantId;
+      this.deps.local.set(participant.participantId, this);
+      await this.socket.join(roomOf(sessionId));
+      if (this.socket.disconnected) {
+        // The browser went away while joining: undo it like any other disconnect.
+        await this.leave('disconnected');
+        throw new ContractError('conflict', 'disconnected while joining');
+      }
+      this.socket.to(roomOf(sessionId)).emit('participant:joined', participant);
+      await audit.record({
+        action: 'conference.joined',
+        actorAccountId: account.id,
+        sessionId,
+        siteId: account.siteId,
+        ip: this.socket.handshake.address,
+        detail: { participantId: participant.participantId },
+      });
+      this.log.info({ sessionId, participantId: participant.participantId }, 'joined session');
+      const [others, producers, activeSpeakerId] = await Promise.all([
+        presence.participants(sessionId),
+        presence.producers(sessionId),
+        presence.activeSpeaker(sessionId),
+      ]);
+      return {
+        self: participant,
+        participants: others
+          .map((entry) => entry.participant)
+          .filter((other) => other.participantId !== participant.participantId),
+        producers: producers.filter((producer) => producer.participantId !== participant.participantId),
+        activeSpeakerId,
+      };
+    } finally {
+      this.joining = false;
+    }
+  }
+
+  /** Leaves the session (if in one): media closed, presence removed, others told, audited. */
+  async leave(reason: 'left' | 'disconnected' | 'media-server-lost'): Promise<void> {
+    const joined = this.joined;
+    if (!joined) return;
+    this.joined = null;
+    this.socket.data.participantId = undefined;
+    const { sessionId, participant } = joined;
+    const { participantId } = participant;
+    this.deps.local.delete(participantId);
+    await this.deps.sfu.request('participant:close', { sessionId, participantId }).catch((error: unknown) => {
+      // The SFU closes an unreachable node's participants itself.
+      this.log.warn({ err: error, participantId }, 'could not close participant media');
+    });
+    const producers = await this.deps.presence.remove(sessionId, participantId);
+    const room = this.socket.nsp.to(roomOf(sessionId)).except(this.socket.id);
+    for (const { producerId } of producers) room.emit('producer:removed', { producerId, participantId });
+    room.emit('participant:left', { participantId });
+    await this.socket.leave(roomOf(sessionId));
+    await this.deps.audit.record({
+      action: 'conference.left',
+      actorAccountId: participant.accountId,
+      sessionId,
+      siteId: participant.siteId,
+      detail: { participantId, reason },
+    });
+    this.log.info({ sessionId, participantId, reason }, 'left session');
+  }
+
+  /** Presence of sockets that no longer exist anywhere (a signaling node that crashed). */
+  private async dropStalePresence(sessionId: string): Promise<void> {
+    const [entries, live] = await Promise.all([
+      this.deps.presence.participants(sessionId),
+      this.deps.liveSocketIds(sessionId),
+    ]);
+    for (const { participant, socketId } of entries) {
+      if (live.has(socketId)) continue;
+      this.log.warn({ sessionId, participantId: participant.participantId }, 'removing stale presence');
+      const producers = await this.deps.presence.remove(sessionId, participant.participantId);
+      const room = this.socket.nsp.to(roomOf(sessionId));
+      for (const { producerId } of producers)
+        room.emit('producer:removed', { producerId, participantId: participant.participantId });
+      room.emit('participant:left', { participantId: participant.participantId });
+    }
+  }
+
+  private async setPaused(producerId: string, paused: boolean): Promise<Record<string, never>> {
+    const ref = this.ref();
+    await this.deps.sfu.request(paused ? 'producer:pause' : 'producer:resume', { ...ref, producerId });
+    const producer = await this.deps.presence.producer(ref.sessionId, producerId);
+    if (producer) {
+      await this.deps.presence.putProducer(ref.sessionId, { ...producer, paused });
+      this.socket
+        .to(roomOf(ref.sessionId))
+        .emit('producer:paused', { producerId, participantId: ref.participantId, paused });
+    }
+    return {};
+  }
+
+  private ref(): { sessionId: string; participantId: string } {
+    if (!this.joined) throw new ContractError('conflict', 'join a session first');
+    return { sessionId: this.joined.sessionId, participantId: this.joined.participant.participantId };
+  }
+}

@@ -1,0 +1,150 @@
+import { pino } from 'pino';
+import { io, type Socket } from 'socket.io-client';
+import {
+  unwrapAck,
+  type Ack,
+  type ConferenceClientEvents,
+  type ConferenceNotifications,
+  type ConferenceRequest,
+  type ConferenceRequestName,
+  type ConferenceResponses,
+} from '@telemed/contract';
+import { mintAccessToken } from '@telemed/contract/access-token';
+import { AccountStore, connectRedis, seedDemo, type RedisClient } from '@telemed/domain';
+import { readSfuConfig } from '../../sfu/src/config.ts';
+import { startSfuService, type SfuService } from '../../sfu/src/sfu-service.ts';
+import { freeMediaPorts } from '../../stack/free-port.ts';
+import { startTestRedis, type PrivateRedis } from '../../stack/private-redis.ts';
+import { readSignalingConfig } from './config.ts';
+import { startSignalingService, type SignalingService } from './signaling-service.ts';
+
+/**
+ * Real Redis, a real SFU (mediasoup) and one or more signaling nodes, started in this process
+ * on free ports, with the demo data seeded — for integration tests of signaling.
+ */
+
+export const AUTH_SECRET = 'integration-test-auth-secret-0123456789';
+const SFU_RPC_SECRET = 'integration-test-sfu-secret-0123456789';
+
+export type ConferenceClient = Socket<ConferenceNotifications, ConferenceClientEvents>;
+
+export interface ConferenceTestSystem {
+  redis: RedisClient;
+  sfu: SfuService;
+  nodes: SignalingService[];
+  accounts: AccountStore;
+  /** A signed-in client socket for the account, on the given signaling node. */
+  connect(username: string, options?: { node?: number; token?: string | null }): Promise<ConferenceClient>;
+  tokenFor(username: string, audience?: 'signaling' | 'dicom-proxy'): Promise<string>;
+  close(): Promise<void>;
+}
+
+const quiet = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+
+export async function startConferenceTestSystem(
+  options: { signalingNodes?: number } = {},
+): Promise<ConferenceTestSystem> {
+  const redisServer: PrivateRedis = await startTestRedis();
+  const redis = await connectRedis(redisServer.url, () => undefined);
+  await seedDemo(redis, quiet);
+  const accounts = new AccountStore(redis, quiet);
+
+  const sfu = await startSfuService(
+    readSfuConfig({
+      SFU_RPC_PORT: '0',
+      SFU_RPC_SECRET,
+      SFU_WORKERS: '1',
+      SFU_RTC_PORT: String(await freeMediaPorts(1)),
+      SFU_LISTEN_IP: '127.0.0.1',
+      SFU_ROUTER_IDLE_MS: '200',
+    }),
+    quiet,
+  );
+  const nodes: SignalingService[] = [];
+  for (let index = 0; index < (options.signalingNodes ?? 1); index++) {
+    nodes.push(
+      await startSignalingService(
+        readSignalingConfig({
+          SIGNALING_HOST: '127.0.0.1',
+          SIGNALING_PORT: '0',
+          REDIS_URL: redisServer.url,
+          AUTH_SECRET,
+          SFU_URL: `http://127.0.0.1:${sfu.rpcPort}`,
+          SFU_RPC_SECRET,
+        }),
+        quiet,
+      ),
+    );
+  }
+  const clients: ConferenceClient[] = [];
+
+  const tokenFor = async (username: string, audience: 'signaling' | 'dicom-proxy' = 'signaling') => {
+    const account = await accounts.findByUsername(username);
+    if (!account) throw new Error(`no account ${username}`);
+    return mintAccessToken(
+      { sub: account.id, name: account.displayName, siteId: account.siteId, roles: account.roles },
+      { secret: AUTH_SECRET, audience, ttlSeconds: 60 },
+    );
+  };
+
+  return {
+    redis,
+    sfu,
+    nodes,
+    accounts,
+    tokenFor,
+    async connect(username, connectOptions = {}) {
+      const token = connectOptions.token === undefined ? await tokenFor(username) : connectOptions.token;
+      const node = nodes[connectOptions.node ?? 0]!;
+      const client: ConferenceClient = io(`http://127.0.0.1:${node.port}`, {
+        transports: ['websocket'],
+        reconnection: false,
+        auth: token === null ? {} : { token },
+      });
+      clients.push(client);
+      await new Promise<void>((resolve, reject) => {
+        client.once('connect', resolve);
+        client.once('connect_error', reject);
+      });
+      return client;
+    },
+    async close() {
+      for (const client of clients) client.close();
+      for (const node of nodes) await node.close();
+      await sfu.close();
+      await redis.close();
+      await redisServer.stop();
+    },
+  };
+}
+
+/** Sends a request and returns the raw ack (for tests that expect failures). */
+export async function send<N extends ConferenceRequestName>(
+  client: ConferenceClient,
+  name: N,
+  payload: ConferenceRequest<N>,
+): Promise<Ack<ConferenceResponses[N]>> {
+  const timed = client.timeout(10_000);
+  const emit = timed.emitWithAck as (event: N, payload: ConferenceRequest<N>) => Promise<Ack<ConferenceResponses[N]>>;
+  return emit.call(timed, name, payload);
+}
+
+/** Sends a request and returns its data (failing the test on an error ack). */
+export async function request<N extends ConferenceRequestName>(
+  client: ConferenceClient,
+  name: N,
+  payload: ConferenceRequest<N>,
+): Promise<ConferenceResponses[N]> {
+  return unwrapAck(await send(client, name, payload));
+}
+
+/** Resolves with the next event of that name. */
+export function nextEvent<E extends keyof ConferenceNotifications>(
+  client: ConferenceClient,
+  event: E,
+): Promise<Parameters<ConferenceNotifications[E]>[0]> {
+  return new Promise((resolve) => {
+    const listener = ((payload: Parameters<ConferenceNotifications[E]>[0]) => resolve(payload)) as never;
+    client.once(event, listener);
+  });
+}

@@ -1,0 +1,30 @@
+import { z } from 'zod';
+import { logLevelSetting, portSetting, readEnvConfig } from '@telemed/contract/server';
+
+const signalingConfigSchema = z.object({
+  SIGNALING_HOST: z.string().default('0.0.0.0'),
+  SIGNALING_PORT: portSetting(3001),
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }),
+  /** Verifies the access tokens the web server mints (same value as the web server's). */
+  AUTH_SECRET: z.string().min(32, 'AUTH_SECRET must be at least 32 characters'),
+  /** The SFU's internal RPC address and its shared secret. */
+  SFU_URL: z.url().default('http://127.0.0.1:3002'),
+  SFU_RPC_SECRET: z.string().min(32, 'SFU_RPC_SECRET must be at least 32 characters'),
+  /** Origins of the web client allowed to open a socket, comma-separated. */
+  WEB_ORIGINS: z
+    .string()
+    .default('http://localhost:3000,http://127.0.0.1:3000')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+    ),
+  LOG_LEVEL: logLevelSetting,
+});
+
+export type SignalingConfig = z.infer<typeof signalingConfigSchema>;
+
+export function readSignalingConfig(env?: Record<string, string | undefined>): SignalingConfig {
+  return readEnvConfig('signaling', signalingConfigSchema, env);
+}

@@ -1,0 +1,142 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createAdapter } from '@socket.io/redis-adapter';
+import type { Logger } from 'pino';
+import { Server } from 'socket.io';
+import { AccessTokenError, verifyAccessToken } from '@telemed/contract/access-token';
+import type { ConferenceClientEvents, ConferenceNotifications } from '@telemed/contract';
+import { AccountStore, AuditLog, SessionStore, SiteStore, connectRedis, type RedisClient } from '@telemed/domain';
+import type { SignalingConfig } from './config.ts';
+import {
+  ConferenceParticipant,
+  roomOf,
+  type ConferenceDependencies,
+  type SocketData,
+} from './conference-participant.ts';
+import { ConferencePresence } from './conference-presence.ts';
+import { SfuClient } from './sfu-client.ts';
+
+export interface SignalingService {
+  port: number;
+  io: Server<ConferenceClientEvents, ConferenceNotifications, object, SocketData>;
+  close(): Promise<void>;
+}
+
+/** Largest Socket.IO message accepted from a browser; SDP-sized payloads fit easily. */
+const MAX_MESSAGE_BYTES = 64 * 1024;
+
+export async function startSignalingService(config: SignalingConfig, logger: Logger): Promise<SignalingService> {
+  const redisError = (error: Error) => logger.error({ err: error }, 'redis error');
+  const redis = await connectRedis(config.REDIS_URL, redisError);
+  // The Socket.IO adapter needs its own publishing and subscribing connections.
+  const adapterPub: RedisClient = redis.duplicate();
+  const adapterSub: RedisClient = redis.duplicate();
+  adapterPub.on('error', redisError);
+  adapterSub.on('error', redisError);
+  await Promise.all([adapterPub.connect(), adapterSub.connect()]);
+
+  const sfu = new SfuClient({ url: config.SFU_URL, secret: config.SFU_RPC_SECRET, logger });
+  const accounts = new AccountStore(redis, logger);
+
+  const httpServer = createServer((request, response) => {
+    if (request.method === 'GET' && request.url === '/healthz') {
+      const healthy = redis.isReady && sfu.socket.connected;
+      response.writeHead(healthy ? 200 : 503, { 'content-type': 'application/json' });
+      response.end(
+        JSON.stringify({
+          status: healthy ? 'ok' : 'degraded',
+          service: 'signaling',
+          redis: redis.isReady,
+          sfu: sfu.socket.connected,
+        }),
+      );
+      return;
+    }
+    response.writeHead(404, { 'content-type': 'application/json' });
+    response.end(JSON.stringify({ error: { code: 'not_found', message: 'not found' } }));
+  });
+
+  const io: SignalingService['io'] = new Server(httpServer, {
+    cors: { origin: config.WEB_ORIGINS },
+    maxHttpBufferSize: MAX_MESSAGE_BYTES,
+    adapter: createAdapter(adapterPub, adapterSub),
+  });
+
+  // Every socket must present a signaling access token minted by the web server for an
+  // active account; anything else is refused before a connection exists.
+  io.use((socket, next) => {
+    verifyAccessToken(socket.handshake.auth?.token, { secret: config.AUTH_SECRET, audience: 'signaling' })
+      .then(async (claims) => {
+        const account = await accounts.get(claims.sub);
+        if (!account?.active) throw new AccessTokenError('account inactive');
+        socket.data.account = { accountId: account.id, displayName: account.displayName, siteId: account.siteId };
+        next();
+      })
+      .catch((error: unknown) => {
+        const message = error instanceof AccessTokenError ? error.message : 'authentication unavailable';
+        if (!(error instanceof AccessTokenError)) logger.error({ err: error }, 'socket authentication failed');
+        logger.warn({ address: socket.handshake.address, reason: message }, 'socket refused');
+        next(Object.assign(new Error('unauthenticated'), { data: { code: 'unauthenticated', message } }));
+      });
+  });
+
+  const local = new Map<string, ConferenceParticipant>();
+  const deps: ConferenceDependencies = {
+    accounts,
+    sessions: new SessionStore(redis, logger),
+    sites: new SiteStore(redis, logger),
+    audit: new AuditLog(redis),
+    presence: new ConferencePresence(redis, logger),
+    sfu,
+    logger,
+    local,
+    liveSocketIds: async (sessionId) =>
+      new Set((await io.in(roomOf(sessionId)).fetchSockets()).map((socket) => socket.id)),
+  };
+
+  io.on('connection', (socket) => new ConferenceParticipant(socket, deps));
+
+  // Media events from the SFU, for participants on this node.
+  sfu.socket.on('consumer:closed', ({ participantId, consumerId }) => {
+    local.get(participantId)?.notifyConsumerClosed(consumerId);
+  });
+  sfu.socket.on('producer:closed', ({ sessionId, participantId, producerId }) => {
+    void deps.presence.removeProducer(sessionId, producerId).then((removed) => {
+      if (removed) io.to(roomOf(sessionId)).emit('producer:removed', { producerId, participantId });
+    });
+  });
+  sfu.socket.on('speaker:active', ({ sessionId, participantId }) => {
+    io.local.to(roomOf(sessionId)).emit('speaker:active', { participantId });
+    void deps.presence.setActiveSpeaker(sessionId, participantId);
+  });
+  sfu.socket.on('participant:closed', ({ participantId }) => {
+    const participant = local.get(participantId);
+    if (participant) void participant.leave('media-server-lost').finally(() => participant.drop());
+  });
+  // The SFU closes this node's media when the connection drops; the participants' calls are
+  // over, so they leave (and their browsers see the disconnect) instead of hanging silently.
+  sfu.socket.on('disconnect', () => {
+    for (const participant of [...local.values()]) {
+      void participant.leave('media-server-lost').finally(() => participant.drop());
+    }
+  });
+
+  await sfu.ready();
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.SIGNALING_PORT, config.SIGNALING_HOST, resolve);
+  });
+  const port = (httpServer.address() as AddressInfo).port;
+  logger.info({ port }, 'signaling listening');
+
+  return {
+    port,
+    io,
+    async close() {
+      for (const participant of [...local.values()]) await participant.leave('disconnected').catch(() => undefined);
+      await io.close();
+      sfu.close();
+      await Promise.allSettled([redis.close(), adapterPub.close(), adapterSub.close()]);
+    },
+  };
+}

@@ -1,0 +1,281 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
+import { connectRedis, seedDemo } from '@telemed/domain';
+import { tieToLauncher } from './child-lifetime.ts';
+import { freeMediaPorts, freeTcpPort } from './free-port.ts';
+import { startPrivateRedis, type PrivateRedis } from './private-redis.ts';
+
+/**
+ * Starts the whole system — Redis (a private one unless given), SFU, signaling, DICOM proxy and
+ * the web server — as child processes, each configured only through its environment, and
+ * waits until every one answers its health route. `npm start`, the end-to-end tests and the
+ * benchmarks all start the system through here.
+ */
+
+export const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface StackPorts {
+  web: number;
+  signaling: number;
+  sfuRpc: number;
+  dicomProxy: number;
+  /** First of the SFU's media ports (one UDP + TCP port per worker). */
+  media: number;
+  privateRedis: number;
+}
+
+export const defaultPorts: StackPorts = {
+  web: 3000,
+  signaling: 3001,
+  sfuRpc: 3002,
+  dicomProxy: 3003,
+  media: 40000,
+  privateRedis: 6380,
+};
+
+export interface StackOptions {
+  /** Fixed ports, or `free` to pick unused ones (tests). */
+  ports: StackPorts | 'free';
+  /** An existing Redis; when absent a private redis-server runs with data under `dataDir`. */
+  redisUrl?: string;
+  dataDir: string;
+  /** Keep the private Redis's data between runs (append-only file). */
+  persistent: boolean;
+  seedDemo: boolean;
+  sfuWorkers?: number;
+  /** Where service output goes: pretty-printed to stdout, or one log file per service. */
+  logs: 'stdout' | { dir: string };
+  /** Extra environment for every service (e.g. LOG_LEVEL). */
+  env?: Record<string, string>;
+}
+
+export interface Stack {
+  ports: StackPorts;
+  webUrl: string;
+  signalingUrl: string;
+  sfuRpcUrl: string;
+  redisUrl: string;
+  secrets: { auth: string; sfuRpc: string };
+  /** The last lines a service printed (for test failure reports). */
+  logTail(service: ServiceName, lines?: number): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export type ServiceName = 'sfu' | 'signaling' | 'dicom-proxy' | 'web';
+
+interface RunningService {
+  name: ServiceName;
+  child: ChildProcess;
+  exited: Promise<void>;
+  log: WriteStream | null;
+  logPath: string | null;
+}
+
+const READY_TIMEOUT_MS = 60_000;
+
+async function pickPorts(): Promise<StackPorts> {
+  return {
+    web: await freeTcpPort(),
+    signaling: await freeTcpPort(),
+    sfuRpc: await freeTcpPort(),
+    dicomProxy: await freeTcpPort(),
+    media: await freeMediaPorts(4),
+    privateRedis: await freeTcpPort(),
+  };
+}
+
+export async function launchStack(options: StackOptions): Promise<Stack> {
+  const ports = options.ports === 'free' ? await pickPorts() : options.ports;
+  const secrets = {
+    auth: process.env.AUTH_SECRET ?? randomBytes(32).toString('base64url'),
+    sfuRpc: process.env.SFU_RPC_SECRET ?? randomBytes(32).toString('base64url'),
+  };
+  let privateRedis: PrivateRedis | null = null;
+  const services: RunningService[] = [];
+
+  const stop = async () => {
+    // Reverse start order: the web and signaling go first, so nobody is left mid-call on a dead SFU.
+    for (const service of [...services].reverse()) await stopService(service);
+    await privateRedis?.stop();
+  };
+
+  try {
+    if (!options.redisUrl) {
+      privateRedis = await startPrivateRedis({
+        dir: join(options.dataDir, 'redis'),
+        port: ports.privateRedis,
+        persistent: options.persistent,
+      });
+    }
+    const redisUrl = options.redisUrl ?? privateRedis!.url;
+    if (options.seedDemo) await seed(redisUrl);
+
+    const common = { LOG_LEVEL: 'info', ...options.env };
+    const specs: { name: ServiceName; entry: string; env: Record<string, string>; health: string }[] = [
+      {
+        name: 'sfu',
+        entry: 'sfu/src/main.ts',
+        env: {
+          SFU_RPC_PORT: String(ports.sfuRpc),
+          SFU_RPC_SECRET: secrets.sfuRpc,
+          SFU_RTC_PORT: String(ports.media),
+          ...(options.sfuWorkers ? { SFU_WORKERS: String(options.sfuWorkers) } : {}),
+        },
+        health: `http://127.0.0.1:${ports.sfuRpc}/healthz`,
+      },
+      {
+        name: 'signaling',
+        entry: 'signaling/src/main.ts',
+        env: {
+          SIGNALING_PORT: String(ports.signaling),
+          REDIS_URL: redisUrl,
+          AUTH_SECRET: secrets.auth,
+          SFU_URL: `http://127.0.0.1:${ports.sfuRpc}`,
+          SFU_RPC_SECRET: secrets.sfuRpc,
+          WEB_ORIGINS: `http://localhost:${ports.web},http://127.0.0.1:${ports.web}`,
+        },
+        health: `http://127.0.0.1:${ports.signaling}/healthz`,
+      },
+      {
+        name: 'dicom-proxy',
+        entry: 'dicom-proxy/src/main.ts',
+        env: { DICOM_PROXY_PORT: String(ports.dicomProxy) },
+        health: `http://127.0.0.1:${ports.dicomProxy}/healthz`,
+      },
+      {
+        name: 'web',
+        entry: 'web/server.ts',
+        env: {
+          PORT: String(ports.web),
+          HOST: '0.0.0.0',
+          REDIS_URL: redisUrl,
+          AUTH_SECRET: secrets.auth,
+          SIGNALING_PORT: String(ports.signaling),
+        },
+        health: `http://127.0.0.1:${ports.web}/healthz`,
+      },
+    ];
+
+    for (const spec of specs) {
+      const service = await startService(spec.name, spec.entry, { ...common, ...spec.env }, options.logs);
+      services.push(service);
+      await waitHealthy(service, spec.health);
+    }
+
+    return {
+      ports,
+      webUrl: `http://localhost:${ports.web}`,
+      signalingUrl: `http://localhost:${ports.signaling}`,
+      sfuRpcUrl: `http://127.0.0.1:${ports.sfuRpc}`,
+      redisUrl,
+      secrets,
+      logTail: (name, lines = 40) =>
+        logTail(
+          services.find((service) => service.name === name),
+          lines,
+        ),
+      stop,
+    };
+  } catch (error) {
+    const tails = await Promise.all(
+      services.map(async (service) => `--- ${service.name}\n${await logTail(service, 30)}`),
+    );
+    await stop();
+    throw new Error(`${error instanceof Error ? error.message : String(error)}\n${tails.join('\n')}`, { cause: error });
+  }
+}
+
+async function seed(redisUrl: string): Promise<void> {
+  const logger = pino({ name: 'seed', level: 'warn' });
+  const redis = await connectRedis(redisUrl, (error) => logger.error({ err: error }, 'redis error'));
+  try {
+    await seedDemo(redis, logger);
+  } finally {
+    await redis.close();
+  }
+}
+
+async function startService(
+  name: ServiceName,
+  entry: string,
+  env: Record<string, string>,
+  logs: StackOptions['logs'],
+): Promise<RunningService> {
+  const child = spawn(process.execPath, [join(projectRoot, entry)], {
+    cwd: projectRoot,
+    env: { ...process.env, ...env, NODE_ENV: 'production' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  tieToLauncher(child);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let log: WriteStream | null = null;
+  let logPath: string | null = null;
+  if (logs === 'stdout') {
+    const { prettyFactory } = await import('pino-pretty');
+    const pretty = prettyFactory({
+      colorize: process.stdout.isTTY,
+      translateTime: 'SYS:HH:MM:ss',
+      ignore: 'pid,hostname',
+      singleLine: true,
+    });
+    for (const stream of [child.stdout, child.stderr]) {
+      createInterface({ input: stream }).on('line', (line) => {
+        const formatted = line.startsWith('{') ? pretty(line).trimEnd() : line;
+        process.stdout.write(`${name.padEnd(11)} │ ${formatted}\n`);
+      });
+    }
+  } else {
+    await mkdir(logs.dir, { recursive: true });
+    logPath = join(logs.dir, `${name}.log`);
+    log = createWriteStream(logPath);
+    child.stdout.pipe(log, { end: false });
+    child.stderr.pipe(log, { end: false });
+  }
+  return { name, child, exited, log, logPath };
+}
+
+async function waitHealthy(service: RunningService, url: string): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (service.child.exitCode !== null) {
+      throw new Error(`${service.name} exited with code ${service.child.exitCode} while starting`);
+    }
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      if (response.ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    await sleep(150);
+  }
+  throw new Error(`${service.name} did not become healthy at ${url}`);
+}
+
+async function stopService(service: RunningService): Promise<void> {
+  if (service.child.exitCode === null) {
+    service.child.kill('SIGTERM');
+    const killed = await Promise.race([service.exited.then(() => false), sleep(8000).then(() => true)]);
+    if (killed) {
+      service.child.kill('SIGKILL');
+      await service.exited;
+    }
+  }
+  service.log?.end();
+}
+
+async function logTail(service: RunningService | undefined, lines: number): Promise<string> {
+  if (!service?.logPath) return '';
+  const text = await readFile(service.logPath, 'utf8').catch(() => '');
+  return text
+    .split('\n')
+    .slice(-lines - 1)
+    .join('\n');
+}

@@ -1,0 +1,46 @@
+import { join } from 'node:path';
+import { z } from 'zod';
+import { readEnvConfig, flagSetting } from '@telemed/contract/server';
+import { demoAccounts } from '@telemed/domain';
+import { defaultPorts, launchStack, projectRoot } from './stack.ts';
+
+/**
+ * `npm start`: the whole system on this machine, http://localhost:3000. Without REDIS_URL a
+ * private redis-server keeps its data under ./data/redis and stops with everything else.
+ */
+const settings = readEnvConfig(
+  'start',
+  z.object({
+    REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+    DATA_DIR: z.string().default(join(projectRoot, 'data')),
+    SEED_DEMO: flagSetting(true),
+    SFU_WORKERS: z.coerce.number().int().positive().optional(),
+  }),
+);
+
+const stack = await launchStack({
+  ports: defaultPorts,
+  ...(settings.REDIS_URL ? { redisUrl: settings.REDIS_URL } : {}),
+  dataDir: settings.DATA_DIR,
+  persistent: true,
+  seedDemo: settings.SEED_DEMO,
+  ...(settings.SFU_WORKERS ? { sfuWorkers: settings.SFU_WORKERS } : {}),
+  logs: 'stdout',
+});
+
+console.log(`\n  Ready: ${stack.webUrl}\n`);
+if (settings.SEED_DEMO) {
+  console.log('  Demo accounts (username / password):');
+  for (const account of demoAccounts) console.log(`    ${account.username.padEnd(8)} ${account.password}`);
+  console.log('');
+}
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    console.log('\n  Stopping…');
+    void stack.stop().finally(() => process.exit(0));
+  });
+}
