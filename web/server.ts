@@ -1,6 +1,7 @@
 import { createServer, type RequestListener } from 'node:http';
+import { pino } from 'pino';
 import { z } from 'zod';
-import { portSetting, readEnvConfig } from '@telemed/contract/server';
+import { closeOnSignals, listen, portSetting, readEnvConfig } from '@telemed/contract/server';
 
 /**
  * The web service's entry point: SvelteKit's production handler (adapter-node) on plain HTTP.
@@ -20,20 +21,14 @@ const server = createServer((request, response) => {
   request.headers['x-forwarded-proto'] ??= 'http';
   handler(request, response);
 });
-server.listen(settings.PORT, settings.HOST, () => {
-  console.log(
-    JSON.stringify({
-      level: 30,
-      time: Date.now(),
-      name: 'web',
-      msg: `web listening on ${settings.HOST}:${settings.PORT}`,
-    }),
-  );
-});
-
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    server.close(() => process.exit(0));
+const logger = pino({ name: 'web', level: process.env.LOG_LEVEL ?? 'info' });
+const port = await listen(server, settings.PORT, settings.HOST);
+logger.info({ port }, 'web listening');
+closeOnSignals(
+  async () => {
+    const closed = new Promise((resolve) => server.close(resolve));
     server.closeAllConnections();
-  });
-}
+    await closed;
+  },
+  (message) => logger.info(message),
+);

@@ -1,12 +1,11 @@
 import { pino } from 'pino';
+import { closeOnSignals } from '@telemed/contract/server';
 import { readDicomProxyConfig } from './config.ts';
 import { startDicomProxyService } from './dicom-proxy-service.ts';
 
 const config = readDicomProxyConfig();
 const logger = pino({ name: 'dicom-proxy', level: config.LOG_LEVEL });
+process.on('unhandledRejection', (error) => logger.error({ err: error }, 'unhandled rejection'));
 
 const service = await startDicomProxyService(config, logger);
-
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => void service.close().finally(() => process.exit(0)));
-}
+closeOnSignals(service.close, (message) => logger.info(message));

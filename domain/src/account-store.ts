@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { readRecord, type RecordWarnings } from './json-records.ts';
+import { RedisStore } from './redis-store.ts';
+import { readRecord } from './json-records.ts';
 import { hashPassword, verifyPassword } from './password.ts';
 import { accountSchema, usernameSchema, type Account, type Role } from './records.ts';
-import type { RedisClient } from './redis.ts';
 
 const accountKey = (id: string) => `account:${id}`;
 const usernameKey = (username: string) => `account:username:${username}`;
@@ -15,14 +15,7 @@ export interface NewAccount {
   roles: Role[];
 }
 
-export class AccountStore {
-  private readonly redis: RedisClient;
-  private readonly warnings: RecordWarnings;
-  constructor(redis: RedisClient, warnings: RecordWarnings) {
-    this.redis = redis;
-    this.warnings = warnings;
-  }
-
+export class AccountStore extends RedisStore {
   async get(id: string): Promise<Account | null> {
     return readRecord(this.redis, accountKey(id), accountSchema, this.warnings);
   }

@@ -8,3 +8,4 @@ export * from './signin-store.ts';
 export * from './audit-log.ts';
 export * from './demo-seed.ts';
 export { hashPassword, verifyPassword } from './password.ts';
+export * from './redis-store.ts';

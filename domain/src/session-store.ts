@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { readRecord, readRecords, type RecordWarnings } from './json-records.ts';
+import { RedisStore } from './redis-store.ts';
+import { readRecord, readRecords } from './json-records.ts';
 import { sessionSchema, type Account, type Session } from './records.ts';
-import type { RedisClient } from './redis.ts';
 
 const sessionKey = (id: string) => `session:${id}`;
 /** Sorted set of session ids by start time (ms since the epoch). */
@@ -19,14 +19,7 @@ export function mayJoin(account: Account, session: Session): boolean {
   );
 }
 
-export class SessionStore {
-  private readonly redis: RedisClient;
-  private readonly warnings: RecordWarnings;
-  constructor(redis: RedisClient, warnings: RecordWarnings) {
-    this.redis = redis;
-    this.warnings = warnings;
-  }
-
+export class SessionStore extends RedisStore {
   async get(id: string): Promise<Session | null> {
     return readRecord(this.redis, sessionKey(id), sessionSchema, this.warnings);
   }

@@ -1,18 +1,11 @@
-import { readRecord, readRecords, type RecordWarnings } from './json-records.ts';
+import { RedisStore } from './redis-store.ts';
+import { readRecord, readRecords } from './json-records.ts';
 import { siteSchema, type Site } from './records.ts';
-import type { RedisClient } from './redis.ts';
 
 const siteKey = (id: string) => `site:${id}`;
 const ALL_SITES = 'sites';
 
-export class SiteStore {
-  private readonly redis: RedisClient;
-  private readonly warnings: RecordWarnings;
-  constructor(redis: RedisClient, warnings: RecordWarnings) {
-    this.redis = redis;
-    this.warnings = warnings;
-  }
-
+export class SiteStore extends RedisStore {
   async get(id: string): Promise<Site | null> {
     return readRecord(this.redis, siteKey(id), siteSchema, this.warnings);
   }

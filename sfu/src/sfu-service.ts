@@ -1,6 +1,5 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { createHealthServer, listen } from '@telemed/contract/server';
 import type { SfuConfig } from './config.ts';
 import { serveSfuRpc } from './rpc-server.ts';
 import { SessionRouters } from './session-routers.ts';
@@ -23,15 +22,11 @@ export async function startSfuService(config: SfuConfig, logger: Logger): Promis
     logger,
   });
 
-  const httpServer = createServer((request, response) => {
-    if (request.method === 'GET' && request.url === '/healthz') {
-      response.writeHead(200, { 'content-type': 'application/json' });
-      response.end(JSON.stringify({ status: 'ok', service: 'sfu', workers: pool.size, mediaPorts: pool.ports() }));
-      return;
-    }
-    response.writeHead(404, { 'content-type': 'application/json' });
-    response.end(JSON.stringify({ error: { code: 'not_found', message: 'not found' } }));
-  });
+  const httpServer = createHealthServer('sfu', () => ({
+    healthy: pool.size > 0,
+    workers: pool.size,
+    mediaPorts: pool.ports(),
+  }));
 
   const routers: SessionRouters = new SessionRouters({
     pool,
@@ -56,14 +51,10 @@ export async function startSfuService(config: SfuConfig, logger: Logger): Promis
   });
   const io = serveSfuRpc({ httpServer, secret: config.SFU_RPC_SECRET, routers: () => routers, logger });
 
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(config.SFU_RPC_PORT, config.SFU_RPC_HOST, resolve);
-  }).catch((error: unknown) => {
+  const rpcPort = await listen(httpServer, config.SFU_RPC_PORT, config.SFU_RPC_HOST).catch((error: unknown) => {
     pool.close();
     throw error;
   });
-  const rpcPort = (httpServer.address() as AddressInfo).port;
   logger.info({ rpcPort, workers: pool.size }, 'sfu listening');
 
   return {

@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ackErrorSchema, conferenceRequestNames, type RtpCapabilities } from '@telemed/contract';
+import { ackErrorSchema, conferenceRequestNames } from '@telemed/contract';
 import { DEMO_SESSION_ID } from '@telemed/domain';
 import {
+  joinDemo,
   request,
   startConferenceTestSystem,
   type ConferenceClient,
@@ -63,11 +64,7 @@ describe('signaling under malformed and hostile input', () => {
   ])('answers every event with a contract ack and stays up (%s)', async (_label, joined) => {
     const client = await system.connect('tanaka');
     if (joined) {
-      const { routerRtpCapabilities } = await request(client, 'session:capabilities', { sessionId: DEMO_SESSION_ID });
-      await request(client, 'session:join', {
-        sessionId: DEMO_SESSION_ID,
-        rtpCapabilities: routerRtpCapabilities as RtpCapabilities,
-      });
+      await joinDemo(client);
       await request(client, 'transport:create', { direction: 'recv' });
     }
     const events = fc.oneof(fc.constantFrom(...conferenceRequestNames), fc.string({ maxLength: 40 }));

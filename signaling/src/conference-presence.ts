@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { participantSchema, producerInfoSchema, type ProducerInfo } from '@telemed/contract';
-import type { RecordWarnings, RedisClient } from '@telemed/domain';
+import { RedisStore, type RecordWarnings } from '@telemed/domain';
 
 /**
  * Who is in each live session and what media they send, kept in Redis so that every signaling
@@ -31,14 +31,7 @@ function parseAll<S extends z.ZodType>(
   });
 }
 
-export class ConferencePresence {
-  private readonly redis: RedisClient;
-  private readonly warnings: RecordWarnings;
-  constructor(redis: RedisClient, warnings: RecordWarnings) {
-    this.redis = redis;
-    this.warnings = warnings;
-  }
-
+export class ConferencePresence extends RedisStore {
   async add(sessionId: string, presence: Presence): Promise<void> {
     await this.redis.hSet(participantsKey(sessionId), presence.participant.participantId, JSON.stringify(presence));
   }

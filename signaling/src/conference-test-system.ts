@@ -8,9 +8,10 @@ import {
   type ConferenceRequest,
   type ConferenceRequestName,
   type ConferenceResponses,
+  type RtpCapabilities,
 } from '@telemed/contract';
 import { mintAccessToken } from '@telemed/contract/access-token';
-import { AccountStore, connectRedis, seedDemo, type RedisClient } from '@telemed/domain';
+import { AccountStore, DEMO_SESSION_ID, connectRedis, seedDemo, type RedisClient } from '@telemed/domain';
 import { readSfuConfig } from '../../sfu/src/config.ts';
 import { startSfuService, type SfuService } from '../../sfu/src/sfu-service.ts';
 import { freeMediaPorts } from '../../stack/free-port.ts';
@@ -146,5 +147,14 @@ export function nextEvent<E extends keyof ConferenceNotifications>(
   return new Promise((resolve) => {
     const listener = ((payload: Parameters<ConferenceNotifications[E]>[0]) => resolve(payload)) as never;
     client.once(event, listener);
+  });
+}
+
+/** Joins the demo session the way the web client does (without real media). */
+export async function joinDemo(client: ConferenceClient): Promise<ConferenceResponses['session:join']> {
+  const { routerRtpCapabilities } = await request(client, 'session:capabilities', { sessionId: DEMO_SESSION_ID });
+  return request(client, 'session:join', {
+    sessionId: DEMO_SESSION_ID,
+    rtpCapabilities: routerRtpCapabilities as RtpCapabilities,
   });
 }

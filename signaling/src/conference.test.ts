@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RtpCapabilities, RtpParameters } from '@telemed/contract';
+import type { RtpParameters } from '@telemed/contract';
 import { AuditLog, DEMO_SESSION_ID } from '@telemed/domain';
 import {
+  joinDemo,
   nextEvent,
   request,
   send,
   startConferenceTestSystem,
-  type ConferenceClient,
   type ConferenceTestSystem,
 } from './conference-test-system.ts';
 
@@ -19,16 +19,6 @@ const opusParameters = (ssrc: number): RtpParameters => ({
   rtcp: { cname: `cname-${ssrc}`, reducedSize: true },
 });
 
-/** Joins the demo session the way the web client does (without real media). */
-async function joinDemo(client: ConferenceClient) {
-  const { routerRtpCapabilities } = await request(client, 'session:capabilities', { sessionId: DEMO_SESSION_ID });
-  const joined = await request(client, 'session:join', {
-    sessionId: DEMO_SESSION_ID,
-    rtpCapabilities: routerRtpCapabilities as RtpCapabilities,
-  });
-  return joined;
-}
-
 describe('signaling with a real SFU and Redis', () => {
   let system: ConferenceTestSystem;
 
@@ -40,12 +30,10 @@ describe('signaling with a real SFU and Redis', () => {
   });
 
   it('refuses sockets without a valid signaling token', async () => {
-    const refusals = [
-      system.connect('sato', { token: null }),
-      system.connect('sato', { token: 'garbage' }),
-      system.connect('sato', { token: await system.tokenFor('sato', 'dicom-proxy') }),
-    ];
-    for (const attempt of refusals) await expect(attempt).rejects.toThrow('unauthenticated');
+    const wrongAudience = await system.tokenFor('sato', 'dicom-proxy');
+    for (const token of [null, 'garbage', wrongAudience]) {
+      await expect(system.connect('sato', { token })).rejects.toThrow('unauthenticated');
+    }
   });
 
   it('refuses a deactivated account even with an unexpired token', async () => {

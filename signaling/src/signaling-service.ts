@@ -1,9 +1,8 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createAdapter } from '@socket.io/redis-adapter';
 import type { Logger } from 'pino';
 import { Server } from 'socket.io';
 import { AccessTokenError, verifyAccessToken } from '@telemed/contract/access-token';
+import { createHealthServer, listen } from '@telemed/contract/server';
 import type { ConferenceClientEvents, ConferenceNotifications } from '@telemed/contract';
 import { AccountStore, AuditLog, SessionStore, SiteStore, connectRedis, type RedisClient } from '@telemed/domain';
 import type { SignalingConfig } from './config.ts';
@@ -38,23 +37,11 @@ export async function startSignalingService(config: SignalingConfig, logger: Log
   const sfu = new SfuClient({ url: config.SFU_URL, secret: config.SFU_RPC_SECRET, logger });
   const accounts = new AccountStore(redis, logger);
 
-  const httpServer = createServer((request, response) => {
-    if (request.method === 'GET' && request.url === '/healthz') {
-      const healthy = redis.isReady && sfu.socket.connected;
-      response.writeHead(healthy ? 200 : 503, { 'content-type': 'application/json' });
-      response.end(
-        JSON.stringify({
-          status: healthy ? 'ok' : 'degraded',
-          service: 'signaling',
-          redis: redis.isReady,
-          sfu: sfu.socket.connected,
-        }),
-      );
-      return;
-    }
-    response.writeHead(404, { 'content-type': 'application/json' });
-    response.end(JSON.stringify({ error: { code: 'not_found', message: 'not found' } }));
-  });
+  const httpServer = createHealthServer('signaling', () => ({
+    healthy: redis.isReady && sfu.socket.connected,
+    redis: redis.isReady,
+    sfu: sfu.socket.connected,
+  }));
 
   const io: SignalingService['io'] = new Server(httpServer, {
     cors: { origin: config.WEB_ORIGINS },
@@ -122,11 +109,7 @@ export async function startSignalingService(config: SignalingConfig, logger: Log
   });
 
   await sfu.ready();
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(config.SIGNALING_PORT, config.SIGNALING_HOST, resolve);
-  });
-  const port = (httpServer.address() as AddressInfo).port;
+  const port = await listen(httpServer, config.SIGNALING_PORT, config.SIGNALING_HOST);
   logger.info({ port }, 'signaling listening');
 
   return {

@@ -93,6 +93,8 @@ export class ConferenceRoom {
     this.state = 'joining';
     this.error = null;
     this.leaving = false;
+    this.micMuted = false;
+    this.cameraOff = false;
     this.pending = [];
     try {
       this.localStream = await openLocalMedia();
@@ -120,8 +122,9 @@ export class ConferenceRoom {
       this.pending = null;
       for (const apply of queued) await apply();
       await this.mediaFlowing();
-      this.state = 'joined';
+      if (!this.leaving) this.state = 'joined';
     } catch (error) {
+      if (this.leaving) return; // left while still joining: "left" stands
       const forbidden = error instanceof ContractError && error.code === 'forbidden';
       this.fail(forbidden ? 'errorForbidden' : 'errorConnection');
       console.error('joining the session failed', error);
@@ -213,9 +216,9 @@ export class ConferenceRoom {
       socket.once('connect', () => resolve());
       socket.once('connect_error', (error) => reject(error));
     });
-    socket.on('disconnect', () => {
-      if (this.leaving) return;
-      this.teardown();
+    socket.on('disconnect', (reason) => {
+      // Our own disconnect (leaving, or giving up after an error) is not a lost connection.
+      if (this.leaving || reason === 'io client disconnect') return;
       this.fail('connectionLost');
     });
   }
@@ -283,10 +286,7 @@ export class ConferenceRoom {
       });
     }
     transport.on('connectionstatechange', (state) => {
-      if (state === 'failed' && !this.leaving) {
-        this.teardown();
-        this.fail('connectionLost');
-      }
+      if (state === 'failed' && !this.leaving) this.fail('connectionLost');
     });
     return transport;
   }
@@ -432,7 +432,7 @@ export class ConferenceRoom {
   private fail(error: MessageKey): void {
     this.error = error;
     this.state = 'failed';
-    if (this.socket) this.teardown();
+    this.teardown();
   }
 }
 
