@@ -71,6 +71,26 @@ describe('a three-site conference in real browsers', () => {
       await expect.poll(audioBytes, { timeout: 10_000 }).toBeGreaterThan(first);
     }
 
+    // Tanaka mutes and stops the camera: the others see it on his tile; his camera is released.
+    const tanakaTile = (site: HospitalBrowser) => site.page.locator('figure:has(video[data-peer-name="田中 一郎"])');
+    await sites[0]!.page.click('[data-testid="toggle-mic"]');
+    await sites[0]!.page.click('[data-testid="toggle-camera"]');
+    for (const site of sites.slice(1)) {
+      await expect.poll(() => tanakaTile(site).getAttribute('data-mic-muted'), { timeout: 10_000 }).toBe('true');
+      await expect.poll(() => tanakaTile(site).getAttribute('data-camera-off'), { timeout: 10_000 }).toBe('true');
+    }
+    expect(
+      await sites[0]!.page.locator('figure.local video').evaluate((video: HTMLVideoElement) => video.srcObject),
+    ).toBeNull();
+    // Camera back on: his video plays again at the others.
+    await sites[0]!.page.click('[data-testid="toggle-camera"]');
+    for (const site of sites.slice(1)) {
+      await expect
+        .poll(async () => (await playingRemoteVideos(site.page)).map((video) => video.name), { timeout: 15_000 })
+        .toContain('田中 一郎');
+      expect(await tanakaTile(site).getAttribute('data-camera-off')).toBe('false');
+    }
+
     // One site leaves: the other two lose its tile.
     await sites[2]!.page.click('[data-testid="leave"]');
     await sites[2]!.page.waitForSelector('main[data-conference-state="left"]');

@@ -9,6 +9,7 @@ export interface SfuService {
   /** The RPC port actually bound (useful when configured as 0). */
   rpcPort: number;
   routers: SessionRouters;
+  pool: WorkerPool;
   close(): Promise<void>;
 }
 
@@ -60,6 +61,7 @@ export async function startSfuService(config: SfuConfig, logger: Logger): Promis
   return {
     rpcPort,
     routers,
+    pool,
     async close() {
       await io.close();
       pool.close();

@@ -62,6 +62,11 @@ export class WorkerPool {
     return best;
   }
 
+  /** Process ids of the running workers (for operations and tests). */
+  pids(): number[] {
+    return this.workers.filter((entry) => !entry.worker.closed).map((entry) => entry.worker.pid);
+  }
+
   ports(): { index: number; port: number }[] {
     return this.workers.map((entry) => ({ index: entry.index, port: this.options.rtcPort + entry.index }));
   }

@@ -152,6 +152,35 @@ describe('signaling with a real SFU and Redis', () => {
     tanaka.close();
   });
 
+  it('ends the calls on a mediasoup worker that dies, says so, and carries on with a new worker', async () => {
+    const tanaka = await system.connect('tanaka');
+    const sato = await system.connect('sato');
+    const first = await joinDemo(tanaka);
+    await joinDemo(sato);
+    const [pid] = system.sfu.pool.pids();
+    const dropped = Promise.all(
+      [tanaka, sato].map((client) => new Promise((resolve) => client.once('disconnect', resolve))),
+    );
+    process.kill(pid!, 'SIGKILL');
+    await dropped;
+
+    await expect.poll(() => system.redis.hLen(`conference:${DEMO_SESSION_ID}:participants`)).toBe(0);
+    const audit = await new AuditLog(system.redis).recent(10);
+    expect(
+      audit.find(
+        (entry) => entry.detail?.participantId === first.self.participantId && entry.action === 'conference.left',
+      ),
+    ).toMatchObject({
+      detail: { reason: 'media-server-lost' },
+    });
+    await expect.poll(() => system.sfu.pool.pids().filter((other) => other !== pid).length).toBe(1);
+
+    const again = await system.connect('tanaka');
+    expect((await joinDemo(again)).self.displayName).toBe('田中 一郎');
+    await request(again, 'session:leave', {});
+    again.close();
+  });
+
   it('rejects media parameters mediasoup cannot use, with an error ack', async () => {
     const client = await system.connect('suzuki');
     await joinDemo(client);
