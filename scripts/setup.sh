@@ -20,14 +20,13 @@ say() { printf '\033[1;34m[setup]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31m[setup]\033[0m %s\n' "$*" >&2; exit 1; }
 
 # --- 1. Debian packages --------------------------------------------------------------------
-# Build tools and libraries for the offline mediasoup worker build, the services the start
-# command runs privately (redis-server, Orthanc), the browser the end-to-end tests drive, and
-# the DICOM toolkit and sample files the DICOM tests use.
+# Build tools and libraries for the offline mediasoup worker build (see
+# sfu/worker-build/README.md), the Redis the start command runs privately, the browser the
+# end-to-end tests drive (with Japanese fonts), and docker-compose to validate docker/.
 apt_packages=(
-  g++ make pkg-config ninja-build meson flatbuffers-compiler libflatbuffers-dev
+  g++ make pkg-config ninja-build meson patch python3 flatbuffers-compiler libflatbuffers-dev
   libssl-dev libuv1-dev libsrtp2-dev libabsl-dev openssl
-  redis-server orthanc orthanc-dicomweb dcmtk python3-pydicom
-  chromium fonts-noto-cjk iproute2 curl ca-certificates xz-utils docker-compose
+  redis-server chromium fonts-noto-cjk ca-certificates docker-compose
 )
 missing=()
 for p in "${apt_packages[@]}"; do
@@ -41,8 +40,8 @@ if ((${#missing[@]})); then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-# The Debian packages enable system-wide redis/orthanc services; the project runs its own
-# private instances and never depends on those.
+# On machines with systemd, Debian's redis-server package also starts a system-wide Redis on
+# port 6379; the project never uses it (its private one listens on 127.0.0.1:6380).
 
 # --- 2. Node 24 ------------------------------------------------------------------------------
 # The project targets Node 24 LTS. When the node on PATH is older, Node 24 comes from the npm
@@ -91,7 +90,7 @@ fi
 
 # --- 5. Web client build ---------------------------------------------------------------------
 web_stamp="web/build/.source-$(cat package-lock.json web/package.json web/vite.config.ts \
-  <(find web/src web/static contract/src -type f -print0 | sort -z | xargs -0 sha256sum) \
+  <(find web/src web/static contract/src domain/src -type f -print0 | sort -z | xargs -0 sha256sum) \
   | sha256sum | cut -c1-16)"
 if [[ ! -f "$web_stamp" ]]; then
   say "building the web client"

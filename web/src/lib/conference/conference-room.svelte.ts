@@ -114,10 +114,12 @@ export class ConferenceRoom {
       this.self = joined.self;
       this.activeSpeakerId = joined.activeSpeakerId;
       for (const participant of joined.participants) this.addRemote(participant);
-      this.sendTransport = await this.createTransport('send');
-      this.recvTransport = await this.createTransport('recv');
-      await this.produceLocalMedia();
-      for (const producer of joined.producers) await this.consume(producer);
+      [this.sendTransport, this.recvTransport] = await Promise.all([
+        this.createTransport('send'),
+        this.createTransport('recv'),
+      ]);
+      // Sending and receiving start together: the first remote frame does not wait for our camera.
+      await Promise.all([this.produceLocalMedia(), ...joined.producers.map((producer) => this.consume(producer))]);
       const queued = this.pending ?? [];
       this.pending = null;
       for (const apply of queued) await apply();
