@@ -29,7 +29,9 @@ export interface HospitalBrowser {
   close(): Promise<void>;
 }
 
-export async function openHospitalBrowser(options: { language?: 'ja' | 'en' } = {}): Promise<HospitalBrowser> {
+export async function openHospitalBrowser(
+  options: { language?: 'ja' | 'en'; label?: string } = {},
+): Promise<HospitalBrowser> {
   const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: chromiumArgs });
   const context = await browser.newContext({
     locale: options.language === 'en' ? 'en-US' : 'ja-JP',
@@ -37,6 +39,11 @@ export async function openHospitalBrowser(options: { language?: 'ja' | 'en' } = 
     viewport: { width: 1280, height: 800 },
   });
   const page = await context.newPage();
+  // The page's own complaints, for diagnosing a failed run.
+  page.on('console', (message) => {
+    if (message.type() === 'error') process.stderr.write(`[browser ${options.label ?? ''}] ${message.text()}\n`);
+  });
+  page.on('pageerror', (error) => process.stderr.write(`[browser ${options.label ?? ''}] ${error.message}\n`));
   return { browser, page, close: () => browser.close() };
 }
 

@@ -39,7 +39,7 @@ describe('a three-site conference in real browsers', () => {
 
   it('lets three hospitals see and hear each other, and cleans up after they leave', async () => {
     for (const account of demoAccounts) {
-      const site = await openHospitalBrowser();
+      const site = await openHospitalBrowser({ label: account.username });
       sites.push(site);
       await signIn(site.page, stack.webUrl, account.username, account.password);
       await openRoom(site.page, stack.webUrl, DEMO_SESSION_ID);

@@ -83,7 +83,7 @@ async function main(): Promise<void> {
   const sites: HospitalBrowser[] = [];
   try {
     for (const account of demoAccounts) {
-      const site = await openHospitalBrowser();
+      const site = await openHospitalBrowser({ label: account.username });
       sites.push(site);
       await signIn(site.page, stack.webUrl, account.username, account.password);
     }
@@ -105,6 +105,8 @@ async function main(): Promise<void> {
       console.log(
         `round ${round + 1}: join → first remote frame ${perSite.map((ms) => `${Math.round(ms)} ms`).join(', ')}`,
       );
+      // Everyone fully in before anyone leaves, so no join is cut short.
+      await Promise.all(sites.map((site) => site.page.waitForSelector('main[data-conference-state="joined"]')));
       await Promise.all(sites.map((site) => site.page.click('[data-testid="leave"]')));
       await Promise.all(sites.map((site) => site.page.waitForSelector('main[data-conference-state="left"]')));
     }

@@ -223,7 +223,7 @@ export class SessionRouter {
 
   async setProducerPaused(participantId: string, ownerId: string, producerId: string, paused: boolean): Promise<void> {
     const producer = this.ownProducer(this.participant(participantId, ownerId), producerId);
-    await (paused ? producer.pause() : producer.resume());
+    await mediasoupCall(() => (paused ? producer.pause() : producer.resume()));
   }
 
   closeProducer(participantId: string, ownerId: string, producerId: string): void {
@@ -271,7 +271,7 @@ export class SessionRouter {
   async resumeConsumer(participantId: string, ownerId: string, consumerId: string): Promise<void> {
     const consumer = this.participant(participantId, ownerId).consumers.get(consumerId);
     if (!consumer) throw new ContractError('not_found', 'consumer not found');
-    await consumer.resume();
+    await mediasoupCall(() => consumer.resume());
   }
 
   async stats(): Promise<SessionMediaStats> {
@@ -311,7 +311,11 @@ export class SessionRouter {
   }
 }
 
-/** mediasoup rejects bad parameters with TypeError/UnsupportedError: the caller's fault, not ours. */
+/**
+ * mediasoup rejects bad parameters with TypeError/UnsupportedError (the caller's fault, not
+ * ours) and answers NotFoundError when what was named closed meanwhile (someone left while the
+ * request was on its way): both become typed error acks instead of internal errors.
+ */
 async function mediasoupCall<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
@@ -319,6 +323,7 @@ async function mediasoupCall<T>(call: () => Promise<T>): Promise<T> {
     if (error instanceof TypeError || error instanceof errors.UnsupportedError) {
       throw new ContractError('invalid_payload', error.message.slice(0, 200));
     }
+    if (error instanceof errors.NotFoundError) throw new ContractError('not_found', 'it closed meanwhile');
     throw error;
   }
 }

@@ -331,24 +331,33 @@ export class ConferenceRoom {
     const transport = this.recvTransport;
     if (!transport || this.remoteProducers.has(producer.producerId)) return;
     this.remoteProducers.set(producer.producerId, producer);
-    const options = await this.request('consumer:create', { producerId: producer.producerId });
-    const consumer = await transport.consume({
-      id: options.consumerId,
-      producerId: options.producerId,
-      kind: options.kind,
-      rtpParameters: options.rtpParameters as types.RtpParameters,
-    });
-    this.consumers.set(consumer.id, { consumer, participantId: options.participantId });
-    this.updateRemote(options.participantId, (remote) => {
-      if (options.kind === 'audio') {
-        remote.audioTrack = consumer.track;
-        remote.micMuted = producer.paused;
-      } else {
-        remote.videoTrack = consumer.track;
-        remote.cameraOff = producer.paused;
-      }
-    });
-    await this.request('consumer:resume', { consumerId: consumer.id });
+    let consumer: types.Consumer | undefined;
+    try {
+      const options = await this.request('consumer:create', { producerId: producer.producerId });
+      consumer = await transport.consume({
+        id: options.consumerId,
+        producerId: options.producerId,
+        kind: options.kind,
+        rtpParameters: options.rtpParameters as types.RtpParameters,
+      });
+      const track = consumer.track;
+      this.consumers.set(consumer.id, { consumer, participantId: options.participantId });
+      this.updateRemote(options.participantId, (remote) => {
+        if (options.kind === 'audio') {
+          remote.audioTrack = track;
+          remote.micMuted = producer.paused;
+        } else {
+          remote.videoTrack = track;
+          remote.cameraOff = producer.paused;
+        }
+      });
+      await this.request('consumer:resume', { consumerId: consumer.id });
+    } catch (error) {
+      // The other side left (or stopped that media) meanwhile: nothing to receive, not a failure.
+      if (!(error instanceof ContractError && error.code === 'not_found')) throw error;
+      if (consumer) this.closeConsumer(consumer.id);
+      this.remoteProducers.delete(producer.producerId);
+    }
   }
 
   private dropProducer(producerId: string): void {
