@@ -40,7 +40,7 @@ describe('web client access', () => {
       siteId: 'yamanaka',
       roles: ['site-doctor'],
     });
-    site = await openHospitalBrowser();
+    site = await openHospitalBrowser({ label: 'sato' });
   });
 
   afterAll(async () => {
@@ -88,7 +88,7 @@ describe('web client access', () => {
   });
 
   it('refuses a session to an account that is not invited, and audits it', async () => {
-    const outsider = await openHospitalBrowser();
+    const outsider = await openHospitalBrowser({ label: 'yamada' });
     try {
       await signIn(outsider.page, stack.webUrl, 'yamada', 'yamada-password-1');
       expect(await outsider.page.locator('li.session').count()).toBe(0);

@@ -83,29 +83,38 @@ export async function startSignalingService(config: SignalingConfig, logger: Log
 
   io.on('connection', (socket) => new ConferenceParticipant(socket, deps));
 
-  // Media events from the SFU, for participants on this node.
+  // Media events from the SFU, for participants on this node. Failures (Redis away) are
+  // logged; they must not become unhandled rejections.
+  const logFailure = (what: string) => (error: unknown) => logger.error({ err: error }, what);
+  const endCall = (participant: ConferenceParticipant) => {
+    participant
+      .leave('media-server-lost')
+      .catch(logFailure('leave after media loss failed'))
+      .finally(() => participant.drop());
+  };
   sfu.socket.on('consumer:closed', ({ participantId, consumerId }) => {
     local.get(participantId)?.notifyConsumerClosed(consumerId);
   });
   sfu.socket.on('producer:closed', ({ sessionId, participantId, producerId }) => {
-    void deps.presence.removeProducer(sessionId, producerId).then((removed) => {
-      if (removed) io.to(roomOf(sessionId)).emit('producer:removed', { producerId, participantId });
-    });
+    deps.presence
+      .removeProducer(sessionId, producerId)
+      .then((removed) => {
+        if (removed) io.to(roomOf(sessionId)).emit('producer:removed', { producerId, participantId });
+      })
+      .catch(logFailure('could not remove a closed producer'));
   });
   sfu.socket.on('speaker:active', ({ sessionId, participantId }) => {
     io.local.to(roomOf(sessionId)).emit('speaker:active', { participantId });
-    void deps.presence.setActiveSpeaker(sessionId, participantId);
+    deps.presence.setActiveSpeaker(sessionId, participantId).catch(logFailure('could not store the active speaker'));
   });
   sfu.socket.on('participant:closed', ({ participantId }) => {
     const participant = local.get(participantId);
-    if (participant) void participant.leave('media-server-lost').finally(() => participant.drop());
+    if (participant) endCall(participant);
   });
   // The SFU closes this node's media when the connection drops; the participants' calls are
   // over, so they leave (and their browsers see the disconnect) instead of hanging silently.
   sfu.socket.on('disconnect', () => {
-    for (const participant of [...local.values()]) {
-      void participant.leave('media-server-lost').finally(() => participant.drop());
-    }
+    for (const participant of [...local.values()]) endCall(participant);
   });
 
   await sfu.ready();
