@@ -1,11 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { DEMO_SESSION_ID, demoAccounts, demoSites } from '@telemed/domain';
 import { SfuClient } from '../signaling/src/sfu-client.ts';
-import { launchStack, type Stack } from '../stack/stack.ts';
+import { launchThrowawayStack, stackLogTails, type Stack } from '../stack/stack.ts';
 import {
   openHospitalBrowser,
   openRoom,
@@ -16,28 +13,19 @@ import {
 
 describe('a three-site conference in real browsers', () => {
   let stack: Stack;
-  let dir: string;
   const sites: HospitalBrowser[] = [];
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'telemed-e2e-'));
-    stack = await launchStack({
-      ports: 'free',
-      dataDir: dir,
-      persistent: false,
-      seedDemo: true,
-      sfuWorkers: 2,
-      logs: { dir: join(dir, 'logs') },
-    });
+    stack = await launchThrowawayStack({ sfuWorkers: 2 });
   });
 
   afterAll(async () => {
     await Promise.all(sites.map((site) => site.close()));
     await stack?.stop();
-    await rm(dir, { recursive: true, force: true });
   });
 
   it('lets three hospitals see and hear each other, and cleans up after they leave', async () => {
+    onTestFailed(async () => console.error(await stackLogTails(stack)));
     for (const account of demoAccounts) {
       const site = await openHospitalBrowser({ label: account.username });
       sites.push(site);

@@ -1,29 +1,17 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccountStore, AuditLog, DEMO_SESSION_ID, SiteStore, connectRedis, type RedisClient } from '@telemed/domain';
-import { launchStack, type Stack } from '../stack/stack.ts';
+import { launchThrowawayStack, type Stack } from '../stack/stack.ts';
 import { openHospitalBrowser, signIn, type HospitalBrowser } from './hospital-browser.ts';
 
 /** Sign-in, access control and the page-level security of the web client, in a real browser. */
 describe('web client access', () => {
   let stack: Stack;
-  let dir: string;
   let redis: RedisClient;
   let site: HospitalBrowser;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'telemed-e2e-web-'));
-    stack = await launchStack({
-      ports: 'free',
-      dataDir: dir,
-      persistent: false,
-      seedDemo: true,
-      sfuWorkers: 1,
-      logs: { dir: join(dir, 'logs') },
-    });
+    stack = await launchThrowawayStack({ sfuWorkers: 1 });
     redis = await connectRedis(stack.redisUrl, () => undefined);
     const quiet = pino({ level: 'silent' });
     await new SiteStore(redis, quiet).create({
@@ -47,7 +35,6 @@ describe('web client access', () => {
     await site?.close();
     await redis?.close();
     await stack?.stop();
-    await rm(dir, { recursive: true, force: true });
   });
 
   it('sends visitors who are not signed in to the sign-in page, and back afterwards', async () => {

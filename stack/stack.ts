@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -190,6 +191,40 @@ export async function launchStack(options: StackOptions): Promise<Stack> {
     await stop();
     throw new Error(`${error instanceof Error ? error.message : String(error)}\n${tails.join('\n')}`, { cause: error });
   }
+}
+
+/**
+ * The whole system on free ports, seeded with the demo data, everything it stores and logs in a
+ * temporary folder that `stop` removes: for end-to-end tests and benchmarks.
+ */
+export async function launchThrowawayStack(options: { sfuWorkers?: number } = {}): Promise<Stack> {
+  const dir = await mkdtemp(join(tmpdir(), 'telemed-stack-'));
+  const removeDir = () => rm(dir, { recursive: true, force: true });
+  const stack = await launchStack({
+    ports: 'free',
+    dataDir: dir,
+    persistent: false,
+    seedDemo: true,
+    logs: { dir: join(dir, 'logs') },
+    ...options,
+  }).catch(async (error: unknown) => {
+    await removeDir();
+    throw error;
+  });
+  return {
+    ...stack,
+    async stop() {
+      await stack.stop();
+      await removeDir();
+    },
+  };
+}
+
+/** The tail of every service's log, for a failed test's report. */
+export async function stackLogTails(stack: Stack, lines = 25): Promise<string> {
+  const names: ServiceName[] = ['sfu', 'signaling', 'web', 'dicom-proxy'];
+  const tails = await Promise.all(names.map(async (name) => `--- ${name}\n${await stack.logTail(name, lines)}`));
+  return tails.join('\n');
 }
 
 async function seed(redisUrl: string): Promise<void> {

@@ -1,12 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { DEMO_SESSION_ID, demoAccounts } from '@telemed/domain';
 import { openHospitalBrowser, openRoom, signIn, type HospitalBrowser } from '../../e2e/hospital-browser.ts';
-import { launchStack } from '../../stack/stack.ts';
+import { launchThrowawayStack } from '../../stack/stack.ts';
 
 /**
  * `npm run bench:join`: three sites press "Join" at once; for each, the time from its click to
@@ -63,7 +60,6 @@ async function joinToFirstFrameMs(page: Page): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'telemed-bench-join-'));
   const plainPage = createServer((_request, response) => {
     response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
     response.end(
@@ -73,13 +69,7 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => plainPage.listen(0, '127.0.0.1', resolve));
   const plainUrl = `http://127.0.0.1:${(plainPage.address() as AddressInfo).port}/`;
 
-  const stack = await launchStack({
-    ports: 'free',
-    dataDir: dir,
-    persistent: false,
-    seedDemo: true,
-    logs: { dir: join(dir, 'logs') },
-  });
+  const stack = await launchThrowawayStack();
   const sites: HospitalBrowser[] = [];
   try {
     for (const account of demoAccounts) {
@@ -130,7 +120,6 @@ async function main(): Promise<void> {
     await Promise.all(sites.map((site) => site.close()));
     await stack.stop();
     plainPage.close();
-    await rm(dir, { recursive: true, force: true });
   }
 }
 

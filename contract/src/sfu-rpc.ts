@@ -1,14 +1,8 @@
 import { z } from 'zod';
 import type { Ack } from './ack.ts';
-import { sessionIdSchema } from './conference-events.ts';
+import { conferenceRequestSchemas, sessionIdSchema } from './conference-events.ts';
 import {
-  dtlsParametersSchema,
-  mediaIdSchema,
-  mediaKindSchema,
-  mediaSourceSchema,
   rtpCapabilitiesSchema,
-  rtpParametersSchema,
-  transportDirectionSchema,
   type ConsumerOptions,
   type MediaSource,
   type RtpCapabilities,
@@ -23,31 +17,24 @@ import {
 
 export const SFU_RPC_PATH = '/sfu-rpc';
 
-const participantIdSchema = z.uuid();
-const participantRef = { sessionId: sessionIdSchema, participantId: participantIdSchema };
+const participantRef = { sessionId: sessionIdSchema, participantId: z.uuid() };
+
+// Browser requests as signaling relays them: the same payload (one schema for both), plus
+// whose it is.
+const browser = conferenceRequestSchemas;
 
 export const sfuRequestSchemas = {
   'router:capabilities': z.strictObject({ sessionId: sessionIdSchema }),
   'participant:open': z.strictObject({ ...participantRef, rtpCapabilities: rtpCapabilitiesSchema }),
   'participant:close': z.strictObject(participantRef),
-  'transport:create': z.strictObject({ ...participantRef, direction: transportDirectionSchema }),
-  'transport:connect': z.strictObject({
-    ...participantRef,
-    transportId: mediaIdSchema,
-    dtlsParameters: dtlsParametersSchema,
-  }),
-  'producer:create': z.strictObject({
-    ...participantRef,
-    transportId: mediaIdSchema,
-    kind: mediaKindSchema,
-    source: mediaSourceSchema,
-    rtpParameters: rtpParametersSchema,
-  }),
-  'producer:pause': z.strictObject({ ...participantRef, producerId: mediaIdSchema }),
-  'producer:resume': z.strictObject({ ...participantRef, producerId: mediaIdSchema }),
-  'producer:close': z.strictObject({ ...participantRef, producerId: mediaIdSchema }),
-  'consumer:create': z.strictObject({ ...participantRef, producerId: mediaIdSchema }),
-  'consumer:resume': z.strictObject({ ...participantRef, consumerId: mediaIdSchema }),
+  'transport:create': browser['transport:create'].extend(participantRef),
+  'transport:connect': browser['transport:connect'].extend(participantRef),
+  'producer:create': browser['producer:create'].extend(participantRef),
+  'producer:pause': browser['producer:pause'].extend(participantRef),
+  'producer:resume': browser['producer:resume'].extend(participantRef),
+  'producer:close': browser['producer:close'].extend(participantRef),
+  'consumer:create': browser['consumer:create'].extend(participantRef),
+  'consumer:resume': browser['consumer:resume'].extend(participantRef),
   'session:media': z.strictObject({ sessionId: sessionIdSchema }),
 } as const;
 
