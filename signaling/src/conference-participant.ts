@@ -8,6 +8,7 @@ import {
   type ConferenceNotifications,
   type ConferenceResponses,
   type Participant,
+  type RtpCapabilities,
 } from '@telemed/contract';
 import { dispatchRequests, type RequestHandlers } from '@telemed/contract/server';
 import { mayJoin, type AccountStore, type AuditLog, type SessionStore, type SiteStore } from '@telemed/domain';
@@ -161,7 +162,7 @@ export class ConferenceParticipant {
         sessionId,
         siteId: who.siteId,
         ip: this.socket.handshake.address,
-        detail: { reason: !account ? 'account inactive' : !session ? 'no such session' : 'not invited' },
+        detail: { reason: !account?.active ? 'account inactive' : !session ? 'no such session' : 'not invited' },
       });
       // The same answer for "does not exist" and "not yours": session ids are not to be probed.
       throw new ContractError('forbidden', 'you are not invited to this session');
@@ -169,10 +170,7 @@ export class ConferenceParticipant {
     return { account, session };
   }
 
-  private async join(
-    sessionId: string,
-    rtpCapabilities: ConferenceResponses['session:capabilities']['routerRtpCapabilities'],
-  ) {
+  private async join(sessionId: string, rtpCapabilities: RtpCapabilities) {
     if (this.joined || this.joining) throw new ContractError('conflict', 'already in a session; leave it first');
     this.joining = true;
     try {
