@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { DEMO_SESSION_ID, demoAccounts, demoSites } from '@telemed/domain';
 import { SfuClient } from '../signaling/src/sfu-client.ts';
-import { launchThrowawayStack, stackLogTails, type Stack } from '../stack/stack.ts';
+import { launchThrowawayStack, type Stack } from '../stack/stack.ts';
 import {
   openHospitalBrowser,
   openRoom,
@@ -25,7 +25,7 @@ describe('a three-site conference in real browsers', () => {
   });
 
   it('lets three hospitals see and hear each other, and cleans up after they leave', async () => {
-    onTestFailed(async () => console.error(await stackLogTails(stack)));
+    onTestFailed(async () => console.error(await stack.logTails()));
     for (const account of demoAccounts) {
       const site = await openHospitalBrowser({ label: account.username });
       sites.push(site);

@@ -64,8 +64,8 @@ export interface Stack {
   sfuRpcUrl: string;
   redisUrl: string;
   secrets: { auth: string; sfuRpc: string };
-  /** The last lines a service printed (for test failure reports). */
-  logTail(service: ServiceName, lines?: number): Promise<string>;
+  /** The last lines every service printed (for test failure reports). */
+  logTails(lines?: number): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -177,19 +177,13 @@ export async function launchStack(options: StackOptions): Promise<Stack> {
       sfuRpcUrl: `http://127.0.0.1:${ports.sfuRpc}`,
       redisUrl,
       secrets,
-      logTail: (name, lines = 40) =>
-        logTail(
-          services.find((service) => service.name === name),
-          lines,
-        ),
+      logTails: (lines = 25) => logTails(services, lines),
       stop,
     };
   } catch (error) {
-    const tails = await Promise.all(
-      services.map(async (service) => `--- ${service.name}\n${await logTail(service, 30)}`),
-    );
+    const tails = await logTails(services, 30);
     await stop();
-    throw new Error(`${error instanceof Error ? error.message : String(error)}\n${tails.join('\n')}`, { cause: error });
+    throw new Error(`${error instanceof Error ? error.message : String(error)}\n${tails}`, { cause: error });
   }
 }
 
@@ -218,13 +212,6 @@ export async function launchThrowawayStack(options: { sfuWorkers?: number } = {}
       await removeDir();
     },
   };
-}
-
-/** The tail of every service's log, for a failed test's report. */
-export async function stackLogTails(stack: Stack, lines = 25): Promise<string> {
-  const names: ServiceName[] = ['sfu', 'signaling', 'web', 'dicom-proxy'];
-  const tails = await Promise.all(names.map(async (name) => `--- ${name}\n${await stack.logTail(name, lines)}`));
-  return tails.join('\n');
 }
 
 async function seed(redisUrl: string): Promise<void> {
@@ -306,11 +293,16 @@ async function stopService(service: RunningService): Promise<void> {
   service.log?.end();
 }
 
-async function logTail(service: RunningService | undefined, lines: number): Promise<string> {
-  if (!service?.logPath) return '';
-  const text = await readFile(service.logPath, 'utf8').catch(() => '');
-  return text
-    .split('\n')
-    .slice(-lines - 1)
-    .join('\n');
+/** The last lines of each service's log file, one section per service. */
+async function logTails(services: RunningService[], lines: number): Promise<string> {
+  const sections = await Promise.all(
+    services.map(async ({ name, logPath }) => {
+      const text = logPath ? await readFile(logPath, 'utf8').catch(() => '') : '';
+      return `--- ${name}\n${text
+        .split('\n')
+        .slice(-lines - 1)
+        .join('\n')}`;
+    }),
+  );
+  return sections.join('\n');
 }
