@@ -6,12 +6,21 @@ import type { RedisClient } from './redis.ts';
  */
 export const AUDIT_STREAM = 'audit';
 
+export const auditOutcomes = ['success', 'failure', 'denied'] as const;
+export type AuditOutcome = (typeof auditOutcomes)[number];
+
 export interface AuditEntry {
   /** What happened, e.g. `signin.succeeded`, `conference.joined`, `conference.denied`. */
   action: string;
   /** The acting account, or null for anonymous attempts. */
   actorAccountId: string | null;
+  /** What it was done to, as `kind:id`, e.g. `session:<uuid>`, `account:<uuid>`, `site:<id>`. */
+  target?: string;
+  /** Whether it happened: `success` (the default), `failure` (e.g. a wrong password) or `denied`. */
+  outcome?: AuditOutcome;
+  /** The session concerned, for filtering a session's whole record. */
   sessionId?: string;
+  /** The actor's site. */
   siteId?: string;
   /** Where the request came from. */
   ip?: string;
@@ -22,6 +31,7 @@ export interface AuditEntry {
 export interface StoredAuditEntry extends AuditEntry {
   id: string;
   at: string;
+  outcome: AuditOutcome;
 }
 
 export class AuditLog {
@@ -35,7 +45,9 @@ export class AuditLog {
       at: new Date().toISOString(),
       action: entry.action,
       actor: entry.actorAccountId ?? '',
+      outcome: entry.outcome ?? 'success',
     };
+    if (entry.target) fields.target = entry.target;
     if (entry.sessionId) fields.sessionId = entry.sessionId;
     if (entry.siteId) fields.siteId = entry.siteId;
     if (entry.ip) fields.ip = entry.ip;
@@ -51,6 +63,8 @@ export class AuditLog {
       at: String(message.at),
       action: String(message.action),
       actorAccountId: message.actor ? String(message.actor) : null,
+      outcome: auditOutcomes.find((outcome) => outcome === message.outcome) ?? 'success',
+      ...(message.target ? { target: String(message.target) } : {}),
       ...(message.sessionId ? { sessionId: String(message.sessionId) } : {}),
       ...(message.siteId ? { siteId: String(message.siteId) } : {}),
       ...(message.ip ? { ip: String(message.ip) } : {}),

@@ -1,7 +1,9 @@
 import type { RecordWarnings } from './json-records.ts';
-import type { Role, Site } from './records.ts';
+import type { Role, SiteInput } from './records.ts';
 import type { RedisClient } from './redis.ts';
+import { sessionPhase } from './access-policy.ts';
 import { AccountStore } from './account-store.ts';
+import { ensureSchema } from './schema-version.ts';
 import { SessionStore } from './session-store.ts';
 import { SiteStore } from './site-store.ts';
 
@@ -12,8 +14,10 @@ import { SiteStore } from './site-store.ts';
  */
 
 export const DEMO_SESSION_ID = '3f6c2a1e-5b7d-4c8e-9a10-d2b4e6f80a01';
+/** How long the demo conference stays open after each start. */
+export const DEMO_SESSION_HOURS = 12;
 
-export const demoSites: Site[] = [
+export const demoSites: SiteInput[] = [
   {
     id: 'nankai-univ',
     nameJa: '南海大学病院',
@@ -39,6 +43,13 @@ export const demoAccounts: {
     siteId: 'nankai-univ',
     roles: ['specialist', 'coordinator'],
   },
+  {
+    username: 'kobayashi',
+    password: 'kobayashi-demo-2026',
+    displayName: '小林 真理',
+    siteId: 'nankai-univ',
+    roles: ['admin'],
+  },
   { username: 'sato', password: 'sato-demo-2026', displayName: '佐藤 花子', siteId: 'aoshima', roles: ['site-doctor'] },
   {
     username: 'suzuki',
@@ -50,6 +61,7 @@ export const demoAccounts: {
 ];
 
 export async function seedDemo(redis: RedisClient, warnings: RecordWarnings): Promise<void> {
+  await ensureSchema(redis, warnings);
   const sites = new SiteStore(redis, warnings);
   const accounts = new AccountStore(redis, warnings);
   const sessions = new SessionStore(redis, warnings);
@@ -59,18 +71,30 @@ export async function seedDemo(redis: RedisClient, warnings: RecordWarnings): Pr
     if (!(await accounts.findByUsername(account.username))) await accounts.create(account);
   }
   const host = await accounts.findByUsername('tanaka');
-  if (host && !(await sessions.get(DEMO_SESSION_ID))) {
-    const start = new Date();
-    start.setUTCHours(0, 0, 0, 0);
-    await sessions.create({
-      id: DEMO_SESSION_ID,
-      title: '離島合同症例検討会（デモ）',
-      description: '南海大学病院・青島町立病院・黒潮島診療所の合同カンファレンス。Demo case conference.',
-      startsAt: start.toISOString(),
-      endsAt: new Date(start.getTime() + 365 * 24 * 3600 * 1000).toISOString(),
-      hostAccountId: host.id,
-      invitedSiteIds: demoSites.map((site) => site.id),
-      invitedAccountIds: [],
-    });
+  if (!host) return;
+  // The demo conference is open for the next hours whenever the system starts: created the first
+  // time, and moved to now again once a previous one is over (nothing else about it changes).
+  const start = new Date(Math.floor((Date.now() - 3600_000) / 1800_000) * 1800_000);
+  const times = {
+    startsAt: start.toISOString(),
+    endsAt: new Date(start.getTime() + DEMO_SESSION_HOURS * 3600_000).toISOString(),
+  };
+  const existing = await sessions.get(DEMO_SESSION_ID);
+  if (!existing) {
+    await sessions.create(
+      {
+        id: DEMO_SESSION_ID,
+        title: '離島合同症例検討会（デモ）',
+        description: '南海大学病院・青島町立病院・黒潮島診療所の合同カンファレンス。Demo case conference.',
+        ...times,
+        hostAccountId: host.id,
+        invitedSiteIds: demoSites.map((site) => site.id),
+        invitedAccountIds: [],
+        allowDoubleBooking: true,
+      },
+      host,
+    );
+  } else if (existing.status === 'scheduled' && sessionPhase(existing) === 'ended') {
+    await sessions.update(DEMO_SESSION_ID, { ...times, allowDoubleBooking: true });
   }
 }

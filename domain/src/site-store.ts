@@ -1,6 +1,6 @@
 import { RedisStore } from './redis-store.ts';
 import { readRecord, readRecords } from './json-records.ts';
-import { siteSchema, type Site } from './records.ts';
+import { siteSchema, type Site, type SiteInput } from './records.ts';
 
 const siteKey = (id: string) => `site:${id}`;
 const ALL_SITES = 'sites';
@@ -17,7 +17,7 @@ export class SiteStore extends RedisStore {
   }
 
   /** Adds a site; returns false (and changes nothing) when the id is taken. */
-  async create(site: Site): Promise<boolean> {
+  async create(site: SiteInput): Promise<boolean> {
     const record = siteSchema.parse(site);
     const created = await this.redis.set(siteKey(record.id), JSON.stringify(record), { condition: 'NX' });
     if (created === null) return false;

@@ -101,3 +101,14 @@ export function messages(language: Language): Messages {
 export function toLanguage(value: string | undefined | null): Language {
   return value === 'en' ? 'en' : 'ja';
 }
+
+/**
+ * A feature's own words (kept beside the feature), with the same keys in both languages — the
+ * type checker refuses a key missing from the English side.
+ */
+export function defineMessages<const T extends Record<string, string>>(
+  ja: T,
+  en: { [K in keyof T]: string },
+): (language: Language) => { [K in keyof T]: string } {
+  return (language) => (language === 'en' ? en : ja);
+}

@@ -1,0 +1,106 @@
+import type { Account, Role, Session, SessionStatus } from './records.ts';
+
+/**
+ * Who may do what: the one place the rules live. The web pages, the REST API and signaling all
+ * ask these functions; the authorisation matrix test (web e2e) runs every role against them
+ * through the real server.
+ *
+ * - Admins manage sites, accounts and the audit trail, and may manage any session, but they are
+ *   not let into a conference they were not invited to (they run the system, not the cases).
+ * - Coordinators schedule sessions, and manage those they host or whose host works at their
+ *   own site (a colleague covering for the organiser).
+ * - Everyone may see and join the sessions they host or are invited to (themselves or through
+ *   their site); others may knock and wait for the host to admit them.
+ * - Observers may watch and listen but not send camera or microphone.
+ */
+
+/** The room opens this long before the scheduled start, for the technical check-in. */
+export const ROOM_OPENS_BEFORE_MS = 15 * 60_000;
+
+const has = (account: Pick<Account, 'roles'>, role: Role) => account.roles.includes(role);
+
+/** The session's status at `now`: a scheduled session is live from the room opening until its end. */
+export function sessionPhase(session: Session, now: Date = new Date()): SessionStatus {
+  if (session.status === 'cancelled' || session.status === 'ended') return session.status;
+  const time = now.getTime();
+  if (time >= Date.parse(session.endsAt)) return 'ended';
+  if (time >= Date.parse(session.startsAt) - ROOM_OPENS_BEFORE_MS) return 'live';
+  return 'scheduled';
+}
+
+/** Host, invited account, or an account of an invited site. */
+export function isInvited(account: Pick<Account, 'id' | 'siteId'>, session: Session): boolean {
+  return (
+    session.hostAccountId === account.id ||
+    session.invitedAccountIds.includes(account.id) ||
+    session.invitedSiteIds.includes(account.siteId)
+  );
+}
+
+export function mayScheduleSessions(account: Account): boolean {
+  return account.active && (has(account, 'coordinator') || has(account, 'admin'));
+}
+
+/**
+ * Edit, reschedule, cancel, invite and attach cases. `hostSiteId` is the host's current site
+ * (null when the host account is gone).
+ */
+export function mayManageSession(account: Account, session: Session, hostSiteId: string | null): boolean {
+  if (!account.active) return false;
+  if (has(account, 'admin')) return true;
+  return has(account, 'coordinator') && (session.hostAccountId === account.id || hostSiteId === account.siteId);
+}
+
+/** See the session's details and export it to a calendar. */
+export function mayViewSession(account: Account, session: Session, hostSiteId: string | null): boolean {
+  return account.active && (isInvited(account, session) || mayManageSession(account, session, hostSiteId));
+}
+
+/** See every session in the calendar (titles and times), to plan and spot double bookings. */
+export function maySeeAllSessions(account: Account): boolean {
+  return mayScheduleSessions(account);
+}
+
+export type JoinRefusal = 'inactive' | 'not-live' | 'not-invited';
+
+/**
+ * Why the account may not enter the room now, or null when it may: the session must be live
+ * and the account invited or admitted from the waiting room by the host.
+ */
+export function joinRefusal(
+  account: Account,
+  session: Session,
+  options: { admitted: boolean; now?: Date },
+): JoinRefusal | null {
+  if (!account.active) return 'inactive';
+  if (sessionPhase(session, options.now) !== 'live') return 'not-live';
+  if (!isInvited(account, session) && !options.admitted) return 'not-invited';
+  return null;
+}
+
+/** Ask the host to be let in (the waiting room): any active account while the session is live. */
+export function mayKnock(account: Account, session: Session, now: Date = new Date()): boolean {
+  return account.active && sessionPhase(session, now) === 'live';
+}
+
+/** Admit or reject accounts waiting to enter. */
+export function mayAdmit(account: Account, session: Session): boolean {
+  return account.active && session.hostAccountId === account.id;
+}
+
+/** Send camera and microphone: everyone but pure observers. */
+export function mayProduceMedia(account: Pick<Account, 'roles'>): boolean {
+  return account.roles.some((role) => role !== 'observer');
+}
+
+export function mayManageSites(account: Account): boolean {
+  return account.active && has(account, 'admin');
+}
+
+export function mayManageAccounts(account: Account): boolean {
+  return account.active && has(account, 'admin');
+}
+
+export function mayReadAudit(account: Account): boolean {
+  return account.active && has(account, 'admin');
+}

@@ -1,0 +1,45 @@
+import { z } from 'zod';
+import type { RedisClient } from './redis.ts';
+
+/**
+ * Changes other services must act on at once, published on one Redis channel: signaling ends
+ * the calls of a cancelled or ended session, drops a deactivated account's connections, and
+ * tells a waiting guest the host's decision. Pub/sub is fire-and-forget; the stored records stay
+ * the truth, and every join re-checks them.
+ */
+export const DOMAIN_EVENTS_CHANNEL = 'telemed:domain-events';
+
+export const domainEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('session.updated'), sessionId: z.uuid() }),
+  z.object({ type: z.literal('session.ended'), sessionId: z.uuid(), reason: z.string().max(100) }),
+  z.object({ type: z.literal('session.cancelled'), sessionId: z.uuid() }),
+  z.object({ type: z.literal('account.deactivated'), accountId: z.uuid() }),
+]);
+export type DomainEvent = z.infer<typeof domainEventSchema>;
+
+export async function publishDomainEvent(redis: RedisClient, event: DomainEvent): Promise<void> {
+  await redis.publish(DOMAIN_EVENTS_CHANNEL, JSON.stringify(domainEventSchema.parse(event)));
+}
+
+/**
+ * Calls `onEvent` for every event; `subscriber` must be a connection of its own (subscribing
+ * takes a Redis connection over). Malformed messages are reported and ignored.
+ */
+export async function subscribeDomainEvents(
+  subscriber: RedisClient,
+  onEvent: (event: DomainEvent) => void,
+  onMalformed: (message: string) => void,
+): Promise<void> {
+  await subscriber.subscribe(DOMAIN_EVENTS_CHANNEL, (message) => {
+    let data: unknown;
+    try {
+      data = JSON.parse(message);
+    } catch {
+      onMalformed(message);
+      return;
+    }
+    const parsed = domainEventSchema.safeParse(data);
+    if (parsed.success) onEvent(parsed.data);
+    else onMalformed(message);
+  });
+}
