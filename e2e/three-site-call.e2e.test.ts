@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { DEMO_SESSION_ID, demoAccounts, demoSites } from '@telemed/domain';
+import { DEMO_SESSION_ID, demoConferenceAccounts, demoSites } from '@telemed/domain';
 import { SfuClient } from '../signaling/src/sfu-client.ts';
 import { launchThrowawayStack, type Stack } from '../stack/stack.ts';
 import {
@@ -26,7 +26,7 @@ describe('a three-site conference in real browsers', () => {
 
   it('lets three hospitals see and hear each other, and cleans up after they leave', async () => {
     onTestFailed(async () => console.error(await stack.logTails()));
-    for (const account of demoAccounts) {
+    for (const account of demoConferenceAccounts) {
       const site = await openHospitalBrowser({ label: account.username });
       sites.push(site);
       await signIn(site.page, stack.webUrl, account.username, account.password);
@@ -37,7 +37,7 @@ describe('a three-site conference in real browsers', () => {
 
     // Everyone sees the two others, with name and site on the tile, and the video plays.
     for (const [index, site] of sites.entries()) {
-      const expected = demoAccounts
+      const expected = demoConferenceAccounts
         .filter((_, other) => other !== index)
         .map((account) => ({
           name: account.displayName,

@@ -55,6 +55,8 @@ export interface StackOptions {
   logs: 'stdout' | { dir: string };
   /** Extra environment for every service (e.g. LOG_LEVEL). */
   env?: Record<string, string>;
+  /** Fixed secrets (a restart keeps them); random when absent. */
+  secrets?: { auth: string; sfuRpc: string };
 }
 
 export interface Stack {
@@ -94,7 +96,7 @@ async function pickPorts(): Promise<StackPorts> {
 
 export async function launchStack(options: StackOptions): Promise<Stack> {
   const ports = options.ports === 'free' ? await pickPorts() : options.ports;
-  const secrets = {
+  const secrets = options.secrets ?? {
     auth: process.env.AUTH_SECRET ?? randomBytes(32).toString('base64url'),
     sfuRpc: process.env.SFU_RPC_SECRET ?? randomBytes(32).toString('base64url'),
   };
@@ -187,31 +189,48 @@ export async function launchStack(options: StackOptions): Promise<Stack> {
   }
 }
 
+export interface ThrowawayStack extends Stack {
+  /**
+   * Stops every service and the private Redis, then starts them again on the same ports with the
+   * same data and secrets (needs `persistent`).
+   */
+  restart(): Promise<void>;
+}
+
 /**
  * The whole system on free ports, seeded with the demo data, everything it stores and logs in a
  * temporary folder that `stop` removes: for end-to-end tests and benchmarks.
  */
-export async function launchThrowawayStack(options: { sfuWorkers?: number } = {}): Promise<Stack> {
+export async function launchThrowawayStack(
+  options: { sfuWorkers?: number; env?: Record<string, string>; persistent?: boolean } = {},
+): Promise<ThrowawayStack> {
   const dir = await mkdtemp(join(tmpdir(), 'telemed-stack-'));
   const removeDir = () => rm(dir, { recursive: true, force: true });
-  const stack = await launchStack({
-    ports: 'free',
+  const settings = {
     dataDir: dir,
-    persistent: false,
+    persistent: options.persistent ?? false,
     seedDemo: true,
     logs: { dir: join(dir, 'logs') },
-    ...options,
-  }).catch(async (error: unknown) => {
+    ...(options.sfuWorkers ? { sfuWorkers: options.sfuWorkers } : {}),
+    ...(options.env ? { env: options.env } : {}),
+  };
+  let stack = await launchStack({ ports: 'free', ...settings }).catch(async (error: unknown) => {
     await removeDir();
     throw error;
   });
-  return {
+  const throwaway: ThrowawayStack = {
     ...stack,
+    logTails: (lines) => stack.logTails(lines),
+    async restart() {
+      await stack.stop();
+      stack = await launchStack({ ports: stack.ports, secrets: stack.secrets, ...settings });
+    },
     async stop() {
       await stack.stop();
       await removeDir();
     },
   };
+  return throwaway;
 }
 
 async function seed(redisUrl: string): Promise<void> {

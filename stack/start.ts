@@ -31,7 +31,9 @@ const stack = await launchStack({
 console.log(`\n  Ready: ${stack.webUrl}\n`);
 if (settings.SEED_DEMO) {
   console.log('  Demo accounts (username / password):');
-  for (const account of demoAccounts) console.log(`    ${account.username.padEnd(8)} ${account.password}`);
+  for (const account of demoAccounts) {
+    console.log(`    ${account.username.padEnd(10)} ${account.password.padEnd(20)} ${account.roles.join(', ')}`);
+  }
   console.log('');
 }
 

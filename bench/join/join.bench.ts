@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Page } from 'playwright-core';
-import { DEMO_SESSION_ID, demoAccounts } from '@telemed/domain';
+import { DEMO_SESSION_ID, demoConferenceAccounts } from '@telemed/domain';
 import { openHospitalBrowser, openRoom, signIn, type HospitalBrowser } from '../../e2e/hospital-browser.ts';
 import { launchThrowawayStack } from '../../stack/stack.ts';
 
@@ -72,7 +72,7 @@ async function main(): Promise<void> {
   const stack = await launchThrowawayStack();
   const sites: HospitalBrowser[] = [];
   try {
-    for (const account of demoAccounts) {
+    for (const account of demoConferenceAccounts) {
       const site = await openHospitalBrowser({ label: account.username });
       sites.push(site);
       await signIn(site.page, stack.webUrl, account.username, account.password);

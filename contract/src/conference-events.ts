@@ -46,6 +46,10 @@ export type ProducerInfo = z.infer<typeof producerInfoSchema>;
 
 export interface JoinedSession {
   self: Participant;
+  /** Whether this account may send camera and microphone (observers may not). */
+  mayProduceMedia: boolean;
+  /** Whether this account admits and rejects waiting guests (the host). */
+  mayAdmit: boolean;
   /** Everyone else already in the session. */
   participants: Participant[];
   /** Every producer of the others, to consume. */
@@ -53,6 +57,32 @@ export interface JoinedSession {
   /** The participant currently speaking, if any. */
   activeSpeakerId: string | null;
 }
+
+/** An account waiting in a session's waiting room for the host to let it in. */
+export const lobbyGuestSchema = z.object({
+  accountId: z.uuid(),
+  displayName: z.string().min(1).max(100),
+  siteId: z.string().min(1).max(64),
+  siteNameJa: z.string().min(1).max(100),
+  siteNameEn: z.string().min(1).max(100),
+  /** When the guest first knocked (UTC, ISO 8601). */
+  requestedAt: z.iso.datetime(),
+});
+export type LobbyGuest = z.infer<typeof lobbyGuestSchema>;
+
+/** Why signaling ended someone's call (or waiting) in a session. */
+export const sessionEndReasons = [
+  /** Ended by its scheduled end or by someone ending it. */
+  'ended',
+  'cancelled',
+  /** Moved to another time: the room is closed until then. */
+  'rescheduled',
+  /** The host's account was deactivated. */
+  'host-deactivated',
+  /** This account may no longer be in the session (uninvited, or deactivated). */
+  'access-revoked',
+] as const;
+export type SessionEndReason = (typeof sessionEndReasons)[number];
 
 /** Requests from the browser; each is answered with an `Ack`. */
 export const conferenceRequestSchemas = {
@@ -79,6 +109,19 @@ export const conferenceRequestSchemas = {
   'producer:close': z.strictObject({ producerId: mediaIdSchema }),
   'consumer:create': z.strictObject({ producerId: mediaIdSchema }),
   'consumer:resume': z.strictObject({ consumerId: mediaIdSchema }),
+  /**
+   * Ask the host to be let in. Invited (or already admitted) accounts are `admitted` at once;
+   * `forbidden` when the session is unknown or not live (the same answer for both).
+   */
+  'lobby:knock': z.strictObject({ sessionId: sessionIdSchema }),
+  /** Stop waiting. */
+  'lobby:withdraw': z.strictObject({ sessionId: sessionIdSchema }),
+  /** Host only (else `forbidden`); `not_found` when that account is not waiting. */
+  'lobby:admit': z.strictObject({ sessionId: sessionIdSchema, accountId: z.uuid() }),
+  /** Host only (else `forbidden`); `not_found` when that account is not waiting. */
+  'lobby:reject': z.strictObject({ sessionId: sessionIdSchema, accountId: z.uuid() }),
+  /** Host only (else `forbidden`): who is waiting now. */
+  'lobby:list': z.strictObject({ sessionId: sessionIdSchema }),
 } as const;
 
 export type ConferenceRequestName = keyof typeof conferenceRequestSchemas;
@@ -96,9 +139,14 @@ export interface ConferenceResponses {
   'producer:close': Record<string, never>;
   'consumer:create': ConsumerOptions & { participantId: string; source: MediaSource };
   'consumer:resume': Record<string, never>;
+  'lobby:knock': { status: 'admitted' | 'waiting' };
+  'lobby:withdraw': Record<string, never>;
+  'lobby:admit': { waiting: LobbyGuest[] };
+  'lobby:reject': { waiting: LobbyGuest[] };
+  'lobby:list': { waiting: LobbyGuest[] };
 }
 
-/** Events signaling pushes to the browsers in a session. */
+/** Events signaling pushes to the browsers in a session (and to waiting guests and hosts). */
 export interface ConferenceNotifications {
   'participant:joined': (participant: Participant) => void;
   'participant:left': (event: { participantId: string }) => void;
@@ -107,6 +155,15 @@ export interface ConferenceNotifications {
   'producer:paused': (event: { producerId: string; participantId: string; paused: boolean }) => void;
   'consumer:closed': (event: { consumerId: string }) => void;
   'speaker:active': (event: { participantId: string | null }) => void;
+  /** To the host's sockets whenever the session's waiting list changes. */
+  'lobby:waiting': (event: { sessionId: string; waiting: LobbyGuest[] }) => void;
+  /** To the waiting guest's sockets when the host decided. */
+  'lobby:decision': (event: { sessionId: string; decision: 'admitted' | 'rejected' }) => void;
+  /**
+   * The call (or the wait) in this session is over; signaling removes the participant right
+   * after sending it.
+   */
+  'session:ended': (event: { sessionId: string; reason: SessionEndReason }) => void;
 }
 
 export type ConferenceClientEvents = {

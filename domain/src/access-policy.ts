@@ -101,6 +101,22 @@ export function mayManageAccounts(account: Account): boolean {
   return account.active && has(account, 'admin');
 }
 
+/**
+ * See the account directory read-only (names, sites, roles; nothing secret), to invite people:
+ * admins, and coordinators who schedule sessions.
+ */
+export function mayListAccounts(account: Account): boolean {
+  return account.active && (has(account, 'admin') || has(account, 'coordinator'));
+}
+
 export function mayReadAudit(account: Account): boolean {
   return account.active && has(account, 'admin');
+}
+
+/**
+ * Whether the account must sign in with a second factor: admins and coordinators, when the
+ * deployment requires it (web config TOTP_REQUIRED_FOR_PRIVILEGED). Anyone may opt in.
+ */
+export function mustUseSecondFactor(account: Pick<Account, 'roles'>, requiredForPrivileged: boolean): boolean {
+  return requiredForPrivileged && (has(account, 'admin') || has(account, 'coordinator'));
 }

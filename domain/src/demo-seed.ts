@@ -98,3 +98,6 @@ export async function seedDemo(redis: RedisClient, warnings: RecordWarnings): Pr
     await sessions.update(DEMO_SESSION_ID, { ...times, allowDoubleBooking: true });
   }
 }
+
+/** The demo accounts the demo conference invites (everyone but the administrator). */
+export const demoConferenceAccounts = demoAccounts.filter((account) => !account.roles.includes('admin'));

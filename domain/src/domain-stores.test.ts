@@ -5,7 +5,8 @@ import { AccountStore } from './account-store.ts';
 import { AuditLog } from './audit-log.ts';
 import { DEMO_SESSION_ID, demoAccounts, demoSites, seedDemo } from './demo-seed.ts';
 import { connectRedis, type RedisClient } from './redis.ts';
-import { SessionStore, mayJoin } from './session-store.ts';
+import { joinRefusal } from './access-policy.ts';
+import { SessionStore } from './session-store.ts';
 import { SigninStore } from './signin-store.ts';
 import { SiteStore } from './site-store.ts';
 
@@ -78,14 +79,17 @@ describe('domain stores on a real Redis', () => {
     });
     const demo = await sessions.get(DEMO_SESSION_ID);
     expect(demo).not.toBeNull();
-    for (const account of demoAccounts) {
-      expect(mayJoin((await accounts.findByUsername(account.username))!, demo!)).toBe(true);
+    for (const account of demoAccounts.filter((demo) => demo.username !== 'kobayashi')) {
+      expect(joinRefusal((await accounts.findByUsername(account.username))!, demo!, { admitted: false })).toBeNull();
     }
-    expect(mayJoin(outsider!, demo!)).toBe(false);
-    expect(mayJoin(outsider!, { ...demo!, invitedAccountIds: [outsider!.id] })).toBe(true);
-    expect(mayJoin((await accounts.findByUsername('sato'))!, { ...demo!, status: 'cancelled' })).toBe(false);
-    expect(await sessions.listJoinable(outsider!)).toEqual([]);
-    expect((await sessions.listJoinable((await accounts.findByUsername('suzuki'))!)).map((s) => s.id)).toEqual([
+    expect(joinRefusal(outsider!, demo!, { admitted: false })).toBe('not-invited');
+    expect(joinRefusal(outsider!, demo!, { admitted: true })).toBeNull();
+    expect(joinRefusal(outsider!, { ...demo!, invitedAccountIds: [outsider!.id] }, { admitted: false })).toBeNull();
+    const sato = (await accounts.findByUsername('sato'))!;
+    expect(joinRefusal(sato, { ...demo!, status: 'cancelled' }, { admitted: false })).toBe('not-live');
+    expect(joinRefusal({ ...sato, active: false }, demo!, { admitted: false })).toBe('inactive');
+    expect(await sessions.listFor(outsider!)).toEqual([]);
+    expect((await sessions.listFor((await accounts.findByUsername('suzuki'))!)).map((s) => s.id)).toEqual([
       DEMO_SESSION_ID,
     ]);
   });
@@ -94,16 +98,19 @@ describe('domain stores on a real Redis', () => {
     const sessions = new SessionStore(redis, recorder);
     const host = (await new AccountStore(redis, recorder).findByUsername('tanaka'))!;
     await expect(
-      sessions.create({
-        title: 'x',
-        description: '',
-        startsAt: '2026-12-01T10:00:00Z',
-        endsAt: '2026-12-01T09:00:00Z',
-        hostAccountId: host.id,
-        invitedSiteIds: [],
-        invitedAccountIds: [],
-      }),
-    ).rejects.toThrow('end after it starts');
+      sessions.create(
+        {
+          title: 'x',
+          description: '',
+          startsAt: '2026-12-01T10:00:00Z',
+          endsAt: '2026-12-01T09:00:00Z',
+          hostAccountId: host.id,
+          invitedSiteIds: [],
+          invitedAccountIds: [],
+        },
+        host,
+      ),
+    ).rejects.toThrow('the end must be after the start');
   });
 
   it('skips a damaged record with a warning and leaves it in Redis', async () => {
@@ -111,7 +118,7 @@ describe('domain stores on a real Redis', () => {
     await redis.set('session:00000000-0000-4000-8000-000000000000', '{"title": broken');
     await redis.zAdd('sessions:by-start', { score: 0, value: '00000000-0000-4000-8000-000000000000' });
     const suzuki = (await new AccountStore(redis, recorder).findByUsername('suzuki'))!;
-    expect((await sessions.listJoinable(suzuki)).map((s) => s.id)).toEqual([DEMO_SESSION_ID]);
+    expect((await sessions.listFor(suzuki)).map((s) => s.id)).toEqual([DEMO_SESSION_ID]);
     expect(warnings.some((warning) => warning.message.includes('does not parse'))).toBe(true);
     expect(await redis.get('session:00000000-0000-4000-8000-000000000000')).toBe('{"title": broken');
   });

@@ -28,10 +28,9 @@ export const timeZoneSchema = z
   .refine(isTimeZone, { message: 'an IANA time zone such as Asia/Tokyo', params: { code: 'bad_time_zone' } });
 
 /** A moment, with offset or as local wall time (resolved later against the time zone). */
-export const dateTimeInputSchema = z.union(
-  [z.iso.datetime({ offset: true }), z.iso.datetime({ local: true })],
-  { error: 'a date and time such as 2026-12-01T10:00' },
-);
+export const dateTimeInputSchema = z.union([z.iso.datetime({ offset: true }), z.iso.datetime({ local: true })], {
+  error: 'a date and time such as 2026-12-01T10:00',
+});
 
 /** The UTC ISO instant of a date-time input in `timeZone`. */
 export function toUtcInstant(value: string, timeZone: string): string {

@@ -215,8 +215,7 @@ export class SessionStore extends RedisStore {
   async listOpenHostedBy(accountId: string, now = new Date()): Promise<Session[]> {
     const sessions = await this.listStarting(new Date(now.getTime() - MAX_SESSION_MS), new Date(8.64e15));
     return sessions.filter(
-      (session) =>
-        session.hostAccountId === accountId && ['scheduled', 'live'].includes(sessionPhase(session, now)),
+      (session) => session.hostAccountId === accountId && ['scheduled', 'live'].includes(sessionPhase(session, now)),
     );
   }
 

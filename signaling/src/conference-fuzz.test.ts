@@ -36,6 +36,7 @@ const payloads = fc.oneof(
       transportId: fc.oneof(fc.uuid(), fc.string({ maxLength: 100 })),
       producerId: fc.oneof(fc.uuid(), fc.string({ maxLength: 100 })),
       consumerId: fc.oneof(fc.uuid(), fc.string({ maxLength: 100 })),
+      accountId: fc.oneof(fc.uuid(), fc.string({ maxLength: 100 })),
       kind: fc.oneof(fc.constantFrom('audio', 'video'), fc.anything()),
       source: fc.oneof(fc.constantFrom('microphone', 'camera'), fc.anything()),
       rtpParameters: fc.anything({ maxDepth: 3 }),
@@ -57,6 +58,8 @@ describe('signaling under malformed and hostile input', () => {
   afterAll(async () => {
     await system?.close();
   });
+
+  const idOf = async (username: string) => (await system.accounts.findByUsername(username))!.id;
 
   it.each([
     ['before joining', false],
@@ -85,6 +88,36 @@ describe('signaling under malformed and hostile input', () => {
     // The connection still works for real requests.
     const answer = await emitRaw(client, 'session:capabilities', { sessionId: DEMO_SESSION_ID });
     expect(answer).toMatchObject({ ok: true });
+    client.close();
+  });
+
+  it.each(['tanaka', 'yamada'])('answers well-formed waiting-room requests with contract acks (as %s)', async (who) => {
+    if (who === 'yamada' && !(await system.accounts.findByUsername('yamada'))) {
+      await system.accounts.create({
+        username: 'yamada',
+        password: 'yamada-password',
+        displayName: '山田 太郎',
+        siteId: 'kuroshio',
+        roles: ['site-doctor'],
+      });
+    }
+    const client = await system.connect(who);
+    const lobbyEvents = conferenceRequestNames.filter((name) => name.startsWith('lobby:'));
+    expect(lobbyEvents).toHaveLength(5);
+    const shaped = fc.record(
+      {
+        sessionId: fc.oneof(fc.constant(DEMO_SESSION_ID), fc.uuid()),
+        accountId: fc.oneof(fc.uuid(), fc.constantFrom(...(await Promise.all(['sato', 'suzuki'].map(idOf))))),
+      },
+      { requiredKeys: ['sessionId'] },
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...lobbyEvents), shaped, async (event, payload) => {
+        expect(isContractAck(await emitRaw(client, event, payload))).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
+    expect(client.connected).toBe(true);
     client.close();
   });
 

@@ -9,11 +9,24 @@ import {
   type ConferenceResponses,
   type Participant,
   type RtpCapabilities,
+  type SessionEndReason,
 } from '@telemed/contract';
 import { dispatchRequests, type RequestHandlers } from '@telemed/contract/server';
-import { mayJoin, type AccountStore, type AuditLog, type SessionStore, type SiteStore } from '@telemed/domain';
+import {
+  isInvited,
+  joinRefusal,
+  mayAdmit,
+  mayProduceMedia,
+  type AccountStore,
+  type AuditLog,
+  type SessionAdmission,
+  type SessionStore,
+  type SiteStore,
+} from '@telemed/domain';
 import type { ConferencePresence } from './conference-presence.ts';
 import type { SfuClient } from './sfu-client.ts';
+import { SessionLobby, accountRoomOf, type LobbyRequestName } from './session-lobby.ts';
+import { recordForSocket, type SocketAuditEntry } from './socket-audit.ts';
 
 /** What the handshake established about the socket's account (see `authenticateSocket`). */
 export interface SocketAccount {
@@ -26,6 +39,8 @@ export interface SocketData {
   account: SocketAccount;
   /** Set while the socket is in a session. */
   participantId?: string;
+  /** Sessions whose waiting room this socket knocked on (read by other nodes, see SessionLobby). */
+  knockedSessionIds: string[];
 }
 
 export type ConferenceSocket = Socket<ConferenceClientEvents, ConferenceNotifications, object, SocketData>;
@@ -35,6 +50,7 @@ export interface ConferenceDependencies {
   sessions: SessionStore;
   sites: SiteStore;
   audit: AuditLog;
+  admission: SessionAdmission;
   presence: ConferencePresence;
   sfu: SfuClient;
   logger: Logger;
@@ -42,9 +58,17 @@ export interface ConferenceDependencies {
   liveSocketIds(sessionId: string): Promise<Set<string>>;
   /** This node's joined participants, for SFU events addressed to one of them. */
   local: Map<string, ConferenceParticipant>;
+  /** Every connection on this node, joined or not (for ending calls and dropping accounts). */
+  connections: Set<ConferenceParticipant>;
 }
 
 export const roomOf = (sessionId: string) => `session:${sessionId}`;
+
+/** Why a participant left its session (kept in the audit trail). */
+export type LeaveReason = 'left' | 'disconnected' | 'media-server-lost' | SessionEndReason;
+
+/** The same answer for every refusal: session ids are not to be probed, nor schedules read. */
+const JOIN_REFUSED = 'you may not enter this session now';
 
 /**
  * One browser connection and, once joined, its participant in a session. Every request is
@@ -55,17 +79,24 @@ export class ConferenceParticipant {
   private readonly socket: ConferenceSocket;
   private readonly deps: ConferenceDependencies;
   private readonly log: Logger;
-  private joined: { sessionId: string; participant: Participant } | null = null;
+  private readonly lobby: SessionLobby;
+  private joined: { sessionId: string; participant: Participant; mayProduce: boolean } | null = null;
   private joining = false;
 
   constructor(socket: ConferenceSocket, deps: ConferenceDependencies) {
     this.socket = socket;
     this.deps = deps;
     this.log = deps.logger.child({ socket: socket.id, accountId: socket.data.account.accountId });
+    this.lobby = new SessionLobby(socket, deps, this.log);
+    deps.connections.add(this);
+    // Waiting-room decisions and list changes are addressed to the account, wherever it is connected.
+    Promise.resolve(socket.join(accountRoomOf(socket.data.account.accountId))).catch((error: unknown) =>
+      this.log.error({ err: error }, 'could not join the account room'),
+    );
     dispatchRequests<typeof conferenceRequestSchemas, ConferenceResponses>(
       socket,
       conferenceRequestSchemas,
-      this.handlers(),
+      { ...this.handlers(), ...this.lobby.handlers() },
       {
         onUnexpectedError: (event, error) => this.log.error({ err: error, event }, 'request failed'),
         onUnanswerable: (event) => this.log.debug({ event }, 'event without ack ignored'),
@@ -73,14 +104,60 @@ export class ConferenceParticipant {
     );
     socket.on('disconnect', (reason) => {
       this.log.info({ reason }, 'socket disconnected');
+      deps.connections.delete(this);
       void this.leave('disconnected').catch((error: unknown) =>
         this.log.error({ err: error }, 'leave after disconnect failed'),
       );
+      void this.lobby
+        .withdrawAll()
+        .catch((error: unknown) => this.log.error({ err: error }, 'withdrawing after disconnect failed'));
     });
   }
 
   get participantId(): string | null {
     return this.joined?.participant.participantId ?? null;
+  }
+
+  get accountId(): string {
+    return this.socket.data.account.accountId;
+  }
+
+  /** The session this connection is in, if any. */
+  get sessionId(): string | null {
+    return this.joined?.sessionId ?? null;
+  }
+
+  /** Sessions this connection waits to enter. */
+  get knockedSessionIds(): readonly string[] {
+    return this.lobby.knockedSessionIds;
+  }
+
+  /**
+   * The session is over for this connection: it is told why, then leaves the call (media
+   * closed, presence removed, others told) or stops waiting.
+   */
+  async endSession(sessionId: string, reason: SessionEndReason): Promise<void> {
+    const inCall = this.joined?.sessionId === sessionId;
+    const waiting = this.lobby.knockedSessionIds.includes(sessionId);
+    if (!inCall && !waiting) return;
+    this.socket.emit('session:ended', { sessionId, reason });
+    // A session that is over has no waiting room to leave; a revoked account must not stay listed.
+    try {
+      if (waiting && reason === 'access-revoked') await this.lobby.stopWaiting(sessionId);
+      else this.lobby.forget(sessionId);
+    } finally {
+      if (inCall) await this.leave(reason);
+    }
+  }
+
+  /** The account lost its access (deactivated): every call and wait ends, then the connection. */
+  async revoke(): Promise<void> {
+    const sessionIds = new Set([...(this.joined ? [this.joined.sessionId] : []), ...this.lobby.knockedSessionIds]);
+    try {
+      for (const sessionId of sessionIds) await this.endSession(sessionId, 'access-revoked');
+    } finally {
+      this.drop();
+    }
   }
 
   notifyConsumerClosed(consumerId: string): void {
@@ -92,7 +169,7 @@ export class ConferenceParticipant {
     this.socket.disconnect(true);
   }
 
-  private handlers(): RequestHandlers<typeof conferenceRequestSchemas, ConferenceResponses> {
+  private handlers(): Omit<RequestHandlers<typeof conferenceRequestSchemas, ConferenceResponses>, LobbyRequestName> {
     const { sfu, presence } = this.deps;
     return {
       'session:capabilities': async ({ sessionId }) => {
@@ -112,6 +189,9 @@ export class ConferenceParticipant {
       },
       'producer:create': async (request) => {
         const ref = this.ref();
+        if (!this.joined?.mayProduce) {
+          throw new ContractError('forbidden', 'observers watch and listen; they do not send camera or microphone');
+        }
         const { producerId } = await sfu.request('producer:create', { ...ref, ...request });
         const producer = {
           producerId,
@@ -150,22 +230,25 @@ export class ConferenceParticipant {
     };
   }
 
-  /** Whether this account may enter the session; refusals are audited. */
+  /**
+   * Whether this account may enter the session now (live, and invited or admitted); refusals
+   * are audited with their reason, but answered all alike.
+   */
   private async authorize(sessionId: string) {
-    const { accounts, sessions, audit } = this.deps;
-    const { account: who } = this.socket.data;
-    const [account, session] = await Promise.all([accounts.get(who.accountId), sessions.get(sessionId)]);
-    if (!account || !session || !mayJoin(account, session)) {
-      await audit.record({
+    const { accounts, sessions, admission } = this.deps;
+    const [account, session] = await Promise.all([accounts.get(this.accountId), sessions.get(sessionId)]);
+    const admitted =
+      account && session && !isInvited(account, session) ? await admission.isAdmitted(sessionId, account.id) : false;
+    const refusal = !account ? 'inactive' : !session ? 'unknown-session' : joinRefusal(account, session, { admitted });
+    if (!account || !session || refusal) {
+      await this.audit({
         action: 'conference.denied',
-        actorAccountId: who.accountId,
+        outcome: 'denied',
+        target: `session:${sessionId}`,
         sessionId,
-        siteId: who.siteId,
-        ip: this.socket.handshake.address,
-        detail: { reason: !account?.active ? 'account inactive' : !session ? 'no such session' : 'not invited' },
+        detail: { reason: refusal },
       });
-      // The same answer for "does not exist" and "not yours": session ids are not to be probed.
-      throw new ContractError('forbidden', 'you are not invited to this session');
+      throw new ContractError('forbidden', JOIN_REFUSED);
     }
     return { account, session };
   }
@@ -174,8 +257,8 @@ export class ConferenceParticipant {
     if (this.joined || this.joining) throw new ContractError('conflict', 'already in a session; leave it first');
     this.joining = true;
     try {
-      const { account } = await this.authorize(sessionId);
-      const { sfu, presence, sites, audit } = this.deps;
+      const { account, session } = await this.authorize(sessionId);
+      const { sfu, presence, sites } = this.deps;
       const site = await sites.get(account.siteId);
       const participant: Participant = {
         participantId: randomUUID(),
@@ -189,7 +272,7 @@ export class ConferenceParticipant {
       await sfu.request('participant:open', { sessionId, participantId: participant.participantId, rtpCapabilities });
       await this.dropStalePresence(sessionId);
       await presence.add(sessionId, { participant, socketId: this.socket.id });
-      this.joined = { sessionId, participant };
+      this.joined = { sessionId, participant, mayProduce: mayProduceMedia(account) };
       this.socket.data.participantId = participant.participantId;
       this.deps.local.set(participant.participantId, this);
       await this.socket.join(roomOf(sessionId));
@@ -199,12 +282,11 @@ export class ConferenceParticipant {
         throw new ContractError('conflict', 'disconnected while joining');
       }
       this.socket.to(roomOf(sessionId)).emit('participant:joined', participant);
-      await audit.record({
+      await this.audit({
         action: 'conference.joined',
-        actorAccountId: account.id,
+        outcome: 'success',
+        target: `session:${sessionId}`,
         sessionId,
-        siteId: account.siteId,
-        ip: this.socket.handshake.address,
         detail: { participantId: participant.participantId },
       });
       this.log.info({ sessionId, participantId: participant.participantId }, 'joined session');
@@ -215,6 +297,8 @@ export class ConferenceParticipant {
       ]);
       return {
         self: participant,
+        mayProduceMedia: mayProduceMedia(account),
+        mayAdmit: mayAdmit(account, session),
         participants: others
           .map((entry) => entry.participant)
           .filter((other) => other.participantId !== participant.participantId),
@@ -227,7 +311,7 @@ export class ConferenceParticipant {
   }
 
   /** Leaves the session (if in one): media closed, presence removed, others told, audited. */
-  async leave(reason: 'left' | 'disconnected' | 'media-server-lost'): Promise<void> {
+  async leave(reason: LeaveReason): Promise<void> {
     const joined = this.joined;
     if (!joined) return;
     this.joined = null;
@@ -244,11 +328,11 @@ export class ConferenceParticipant {
     for (const { producerId } of producers) room.emit('producer:removed', { producerId, participantId });
     room.emit('participant:left', { participantId });
     await this.socket.leave(roomOf(sessionId));
-    await this.deps.audit.record({
+    await this.audit({
       action: 'conference.left',
-      actorAccountId: participant.accountId,
+      outcome: 'success',
+      target: `session:${sessionId}`,
       sessionId,
-      siteId: participant.siteId,
       detail: { participantId, reason },
     });
     this.log.info({ sessionId, participantId, reason }, 'left session');
@@ -282,6 +366,10 @@ export class ConferenceParticipant {
         .emit('producer:paused', { producerId, participantId: ref.participantId, paused });
     }
     return {};
+  }
+
+  private audit(entry: SocketAuditEntry): Promise<void> {
+    return recordForSocket(this.deps.audit, this.socket, entry);
   }
 
   private ref(): { sessionId: string; participantId: string } {

@@ -11,7 +11,18 @@ import {
   type RtpCapabilities,
 } from '@telemed/contract';
 import { mintAccessToken } from '@telemed/contract/access-token';
-import { AccountStore, DEMO_SESSION_ID, connectRedis, seedDemo, type RedisClient } from '@telemed/domain';
+import {
+  AccountStore,
+  AuditLog,
+  DEMO_SESSION_ID,
+  SessionStore,
+  SiteStore,
+  connectRedis,
+  seedDemo,
+  type RedisClient,
+  type Session,
+  type StoredAuditEntry,
+} from '@telemed/domain';
 import { readSfuConfig } from '../../sfu/src/config.ts';
 import { startSfuService, type SfuService } from '../../sfu/src/sfu-service.ts';
 import { freeMediaPorts } from '../../stack/free-port.ts';
@@ -34,6 +45,23 @@ export interface ConferenceTestSystem {
   sfu: SfuService;
   nodes: SignalingService[];
   accounts: AccountStore;
+  sessions: SessionStore;
+  sites: SiteStore;
+  /**
+   * Schedules a session hosted by `host` (default tanaka) from `startsInMs` to `endsInMs`
+   * around now (double bookings allowed).
+   */
+  schedule(options: {
+    startsInMs: number;
+    endsInMs: number;
+    host?: string;
+    invitedSiteIds?: string[];
+    invitedUsernames?: string[];
+  }): Promise<Session>;
+  /** The account's id (failing the test when there is no such account). */
+  accountId(username: string): Promise<string>;
+  /** The newest audit entries first. */
+  recentAudit(count?: number): Promise<StoredAuditEntry[]>;
   /** A signed-in client socket for the account, on the given signaling node. */
   connect(username: string, options?: { node?: number; token?: string | null }): Promise<ConferenceClient>;
   tokenFor(username: string, audience?: 'signaling' | 'dicom-proxy'): Promise<string>;
@@ -43,12 +71,13 @@ export interface ConferenceTestSystem {
 const quiet = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
 export async function startConferenceTestSystem(
-  options: { signalingNodes?: number } = {},
+  options: { signalingNodes?: number; recheckMs?: number } = {},
 ): Promise<ConferenceTestSystem> {
   const redisServer: PrivateRedis = await startTestRedis();
   const redis = await connectRedis(redisServer.url, () => undefined);
   await seedDemo(redis, quiet);
   const accounts = new AccountStore(redis, quiet);
+  const sessions = new SessionStore(redis, quiet);
 
   const sfu = await startSfuService(
     readSfuConfig({
@@ -72,6 +101,7 @@ export async function startConferenceTestSystem(
           AUTH_SECRET,
           SFU_URL: `http://127.0.0.1:${sfu.rpcPort}`,
           SFU_RPC_SECRET,
+          ...(options.recheckMs ? { SESSION_RECHECK_MS: String(options.recheckMs) } : {}),
         }),
         quiet,
       ),
@@ -88,12 +118,37 @@ export async function startConferenceTestSystem(
     );
   };
 
+  const accountId = async (username: string) => {
+    const account = await accounts.findByUsername(username);
+    if (!account) throw new Error(`no account ${username}`);
+    return account.id;
+  };
+
   return {
     redis,
     sfu,
     nodes,
     accounts,
+    sessions,
+    sites: new SiteStore(redis, quiet),
     tokenFor,
+    accountId,
+    async schedule({ startsInMs, endsInMs, host = 'tanaka', invitedSiteIds = [], invitedUsernames = [] }) {
+      const now = Date.now();
+      const { session } = await sessions.create(
+        {
+          title: 'テスト症例検討会',
+          startsAt: new Date(now + startsInMs).toISOString(),
+          endsAt: new Date(now + endsInMs).toISOString(),
+          invitedSiteIds,
+          invitedAccountIds: await Promise.all(invitedUsernames.map(accountId)),
+          allowDoubleBooking: true,
+        },
+        { id: await accountId(host) },
+      );
+      return session;
+    },
+    recentAudit: (count = 20) => new AuditLog(redis).recent(count),
     async connect(username, connectOptions = {}) {
       const token = connectOptions.token === undefined ? await tokenFor(username) : connectOptions.token;
       const node = nodes[connectOptions.node ?? 0]!;
@@ -150,11 +205,16 @@ export function nextEvent<E extends keyof ConferenceNotifications>(
   });
 }
 
+/** Joins a session the way the web client does (without real media). */
+export async function joinSession(
+  client: ConferenceClient,
+  sessionId: string,
+): Promise<ConferenceResponses['session:join']> {
+  const { routerRtpCapabilities } = await request(client, 'session:capabilities', { sessionId });
+  return request(client, 'session:join', { sessionId, rtpCapabilities: routerRtpCapabilities as RtpCapabilities });
+}
+
 /** Joins the demo session the way the web client does (without real media). */
-export async function joinDemo(client: ConferenceClient): Promise<ConferenceResponses['session:join']> {
-  const { routerRtpCapabilities } = await request(client, 'session:capabilities', { sessionId: DEMO_SESSION_ID });
-  return request(client, 'session:join', {
-    sessionId: DEMO_SESSION_ID,
-    rtpCapabilities: routerRtpCapabilities as RtpCapabilities,
-  });
+export function joinDemo(client: ConferenceClient): Promise<ConferenceResponses['session:join']> {
+  return joinSession(client, DEMO_SESSION_ID);
 }

@@ -73,9 +73,9 @@ describe('signaling with a real SFU and Redis', () => {
     const denials = audit.filter(
       (entry) => entry.action === 'conference.denied' && entry.actorAccountId === created!.id,
     );
-    expect(denials.map((entry) => [entry.sessionId, entry.detail?.reason])).toEqual([
-      ['5b0c5d3e-0000-4000-8000-000000000000', 'no such session'],
-      [DEMO_SESSION_ID, 'not invited'],
+    expect(denials.map((entry) => [entry.target, entry.outcome, entry.detail?.reason])).toEqual([
+      ['session:5b0c5d3e-0000-4000-8000-000000000000', 'denied', 'unknown-session'],
+      [`session:${DEMO_SESSION_ID}`, 'denied', 'not-invited'],
     ]);
     client.close();
   });

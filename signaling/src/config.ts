@@ -20,6 +20,11 @@ const signalingConfigSchema = z.object({
         .map((origin) => origin.trim())
         .filter(Boolean),
     ),
+  /**
+   * How often each node re-checks its calls against the schedule and the accounts (ends calls
+   * at the scheduled end; catches a missed domain event), in milliseconds.
+   */
+  SESSION_RECHECK_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   LOG_LEVEL: logLevelSetting,
 });
 

@@ -4,7 +4,15 @@ import { Server } from 'socket.io';
 import { AccessTokenError, verifyAccessToken } from '@telemed/contract/access-token';
 import { createHealthServer, listen } from '@telemed/contract/server';
 import type { ConferenceClientEvents, ConferenceNotifications } from '@telemed/contract';
-import { AccountStore, AuditLog, SessionStore, SiteStore, connectRedis, type RedisClient } from '@telemed/domain';
+import {
+  AccountStore,
+  AuditLog,
+  SessionAdmission,
+  SessionStore,
+  SiteStore,
+  connectRedis,
+  type RedisClient,
+} from '@telemed/domain';
 import type { SignalingConfig } from './config.ts';
 import {
   ConferenceParticipant,
@@ -13,6 +21,7 @@ import {
   type SocketData,
 } from './conference-participant.ts';
 import { ConferencePresence } from './conference-presence.ts';
+import { SessionAccessWatch } from './session-access-watch.ts';
 import { SfuClient } from './sfu-client.ts';
 
 export interface SignalingService {
@@ -30,9 +39,10 @@ export async function startSignalingService(config: SignalingConfig, logger: Log
   // The Socket.IO adapter needs its own publishing and subscribing connections.
   const adapterPub: RedisClient = redis.duplicate();
   const adapterSub: RedisClient = redis.duplicate();
-  adapterPub.on('error', redisError);
-  adapterSub.on('error', redisError);
-  await Promise.all([adapterPub.connect(), adapterSub.connect()]);
+  // Domain events (session ended, account deactivated…) arrive on a subscribing connection of their own.
+  const eventsSub: RedisClient = redis.duplicate();
+  for (const client of [adapterPub, adapterSub, eventsSub]) client.on('error', redisError);
+  await Promise.all([adapterPub.connect(), adapterSub.connect(), eventsSub.connect()]);
 
   const sfu = new SfuClient({ url: config.SFU_URL, secret: config.SFU_RPC_SECRET, logger });
   const accounts = new AccountStore(redis, logger);
@@ -73,10 +83,12 @@ export async function startSignalingService(config: SignalingConfig, logger: Log
     sessions: new SessionStore(redis, logger),
     sites: new SiteStore(redis, logger),
     audit: new AuditLog(redis),
+    admission: new SessionAdmission(redis, logger),
     presence: new ConferencePresence(redis, logger),
     sfu,
     logger,
     local,
+    connections: new Set(),
     liveSocketIds: async (sessionId) =>
       new Set((await io.in(roomOf(sessionId)).fetchSockets()).map((socket) => socket.id)),
   };
@@ -117,6 +129,9 @@ export async function startSignalingService(config: SignalingConfig, logger: Log
     for (const participant of [...local.values()]) endCall(participant);
   });
 
+  const accessWatch = new SessionAccessWatch(deps, { recheckMs: config.SESSION_RECHECK_MS });
+  await accessWatch.start(eventsSub);
+
   await sfu.ready();
   const port = await listen(httpServer, config.SIGNALING_PORT, config.SIGNALING_HOST);
   logger.info({ port }, 'signaling listening');
@@ -125,10 +140,11 @@ export async function startSignalingService(config: SignalingConfig, logger: Log
     port,
     io,
     async close() {
+      accessWatch.stop();
       for (const participant of [...local.values()]) await participant.leave('disconnected').catch(() => undefined);
       await io.close();
       sfu.close();
-      await Promise.allSettled([redis.close(), adapterPub.close(), adapterSub.close()]);
+      await Promise.allSettled([redis.close(), adapterPub.close(), adapterSub.close(), eventsSub.close()]);
     },
   };
 }

@@ -2,12 +2,15 @@ import type { Handle, HandleServerError } from '@sveltejs/kit/hooks';
 import { LANGUAGE_COOKIE, toLanguage } from '#lib/i18n.ts';
 import { logger } from '#lib/server/domain.ts';
 import { accountFromCookie } from '#lib/server/signin.ts';
+import { obligationResponse } from '#lib/server/signin-obligation.ts';
 import { signalingConnectSources } from '#lib/server/signaling-url.ts';
 
 export const handle: Handle = async ({ event, resolve }) => {
   const language = toLanguage(event.cookies.get(LANGUAGE_COOKIE));
   event.locals.language = language;
   event.locals.account = event.url.pathname === '/healthz' ? null : await accountFromCookie(event.cookies);
+  const obligation = obligationResponse(event, event.locals.account?.obligation ?? null);
+  if (obligation) return obligation;
 
   const response = await resolve(event, {
     transformPageChunk: ({ html }) => html.replace('%lang%', language),

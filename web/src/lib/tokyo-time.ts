@@ -22,3 +22,16 @@ export function formatTokyoRange(startsAt: string, endsAt: string, language: Lan
     end.toLocaleDateString('en-CA', { timeZone: DISPLAY_TIME_ZONE });
   return `${day.format(start)} – ${sameDay ? time.format(end) : day.format(end)} (JST)`;
 }
+
+/** One moment in Japan time, e.g. 「2026年12月1日(火) 10:30」. */
+export function formatTokyoTime(instant: string, language: Language): string {
+  return new Intl.DateTimeFormat(language === 'ja' ? 'ja-JP' : 'en-GB', {
+    timeZone: DISPLAY_TIME_ZONE,
+    year: 'numeric',
+    month: 'short',
+    day: 'numeric',
+    weekday: 'short',
+    hour: '2-digit',
+    minute: '2-digit',
+  }).format(new Date(instant));
+}

@@ -1,27 +1,26 @@
 /* eslint-disable svelte/prefer-svelte-reactivity -- the Maps are transport bookkeeping, deliberately not reactive; the UI reads only the $state fields. */
 import { Device, type types } from 'mediasoup-client';
-import { io, type Socket } from 'socket.io-client';
 import {
   ContractError,
-  unwrapAck,
-  type Ack,
-  type ConferenceClientEvents,
-  type ConferenceNotifications,
   type ConferenceRequest,
   type ConferenceRequestName,
   type ConferenceResponses,
+  type LobbyGuest,
   type MediaByteCounts,
   type MediaSource,
   type Participant,
   type ProducerInfo,
+  type SessionEndReason,
   type TransportOptions,
 } from '@telemed/contract';
 import type { MessageKey } from '#lib/i18n.ts';
+import { openSignalingSocket, sendRequest, type SignalingSocket } from './signaling-socket.ts';
 
 /**
  * The browser side of one participant in a session: signaling socket, mediasoup Device, one
  * send and one receive transport, the local microphone and camera producers and a consumer for
- * every remote producer. Its `$state` fields drive the room page. Browser-only: the room page
+ * every remote producer. Its `$state` fields drive the room page. Observers only receive. The
+ * host also sees the waiting room and admits or rejects guests. Browser-only: the room page
  * imports it dynamically, never during SSR.
  */
 
@@ -35,9 +34,6 @@ export interface RemoteParticipant {
   cameraOff: boolean;
 }
 
-type ConferenceSocket = Socket<ConferenceNotifications, ConferenceClientEvents>;
-
-const REQUEST_TIMEOUT_MS = 10_000;
 const CONNECT_TIMEOUT_MS = 15_000;
 
 /** Three simulcast layers (quarter, half, full resolution) so each receiver gets what fits its link. */
@@ -67,10 +63,20 @@ export class ConferenceRoom {
   localStream = $state<MediaStream | null>(null);
   micMuted = $state(false);
   cameraOff = $state(false);
+  /** Why signaling ended the call (the session ended, was cancelled, access revoked…), if it did. */
+  endedReason = $state<SessionEndReason | null>(null);
+  /** Whether this account admits waiting guests (the host), as signaling says on joining. */
+  mayAdmit = $state(false);
+  /** Guests waiting to be let in (host only). */
+  waitingGuests = $state<LobbyGuest[]>([]);
+  /** The last admit or reject did not work. */
+  lobbyError = $state(false);
 
   private readonly sessionId: string;
   private readonly signalingUrl: string;
-  private socket: ConferenceSocket | null = null;
+  /** Observers join without camera and microphone. */
+  private readonly mayProduceMedia: boolean;
+  private socket: SignalingSocket | null = null;
   private device: Device | null = null;
   private sendTransport: types.Transport | null = null;
   private recvTransport: types.Transport | null = null;
@@ -83,21 +89,23 @@ export class ConferenceRoom {
   private pending: (() => Promise<void>)[] | null = [];
   private leaving = false;
 
-  constructor(options: { sessionId: string; signalingUrl: string }) {
+  constructor(options: { sessionId: string; signalingUrl: string; mayProduceMedia: boolean }) {
     this.sessionId = options.sessionId;
     this.signalingUrl = options.signalingUrl;
+    this.mayProduceMedia = options.mayProduceMedia;
   }
 
   async join(): Promise<void> {
     if (this.state === 'joining' || this.state === 'joined') return;
     this.state = 'joining';
     this.error = null;
+    this.endedReason = null;
     this.leaving = false;
     this.micMuted = false;
     this.cameraOff = false;
     this.pending = [];
     try {
-      this.localStream = await openLocalMedia();
+      this.localStream = this.mayProduceMedia ? await openLocalMedia() : null;
     } catch {
       return this.fail('errorDevices');
     }
@@ -113,9 +121,12 @@ export class ConferenceRoom {
       });
       this.self = joined.self;
       this.activeSpeakerId = joined.activeSpeakerId;
+      this.mayAdmit = joined.mayAdmit;
+      if (joined.mayAdmit) void this.refreshWaitingGuests();
       for (const participant of joined.participants) this.addRemote(participant);
+      const sending = this.mayProduceMedia && joined.mayProduceMedia;
       [this.sendTransport, this.recvTransport] = await Promise.all([
-        this.createTransport('send'),
+        sending ? this.createTransport('send') : null,
         this.createTransport('recv'),
       ]);
       // Sending and receiving start together: the first remote frame does not wait for our camera.
@@ -139,6 +150,16 @@ export class ConferenceRoom {
     await this.request('session:leave', {}).catch(() => undefined);
     this.teardown();
     this.state = 'left';
+  }
+
+  /** Lets a waiting guest in (host only). */
+  async admit(accountId: string): Promise<void> {
+    await this.decide('lobby:admit', accountId);
+  }
+
+  /** Turns a waiting guest away (host only). */
+  async reject(accountId: string): Promise<void> {
+    await this.decide('lobby:reject', accountId);
   }
 
   async toggleMic(): Promise<void> {
@@ -197,26 +218,9 @@ export class ConferenceRoom {
   }
 
   private async connectSocket(): Promise<void> {
-    const socket: ConferenceSocket = io(this.signalingUrl, {
-      transports: ['websocket'],
-      // A fresh short-lived token for every connection attempt, fetched with the sign-in cookie.
-      auth: (callback) => {
-        fetch('/api/signaling-token', { credentials: 'same-origin' })
-          .then((response) => (response.ok ? (response.json() as Promise<{ token: string }>) : { token: '' }))
-          .then(
-            ({ token }) => callback({ token }),
-            () => callback({ token: '' }),
-          );
-      },
-      // Resuming a call after a drop comes with the island-links work; until then a drop ends it.
-      reconnection: false,
-      timeout: CONNECT_TIMEOUT_MS,
-    });
-    this.socket = socket;
-    this.listen(socket);
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', () => resolve());
-      socket.once('connect_error', (error) => reject(error));
+    const socket = await openSignalingSocket(this.signalingUrl, (opening) => {
+      this.socket = opening;
+      this.listen(opening);
     });
     socket.on('disconnect', (reason) => {
       // Our own disconnect (leaving, or giving up after an error) is not a lost connection.
@@ -225,7 +229,26 @@ export class ConferenceRoom {
     });
   }
 
-  private listen(socket: ConferenceSocket): void {
+  private async decide(name: 'lobby:admit' | 'lobby:reject', accountId: string): Promise<void> {
+    this.lobbyError = false;
+    try {
+      this.waitingGuests = (await this.request(name, { sessionId: this.sessionId, accountId })).waiting;
+    } catch (error) {
+      this.lobbyError = true;
+      console.error(`${name} failed`, error);
+      await this.refreshWaitingGuests();
+    }
+  }
+
+  private async refreshWaitingGuests(): Promise<void> {
+    try {
+      this.waitingGuests = (await this.request('lobby:list', { sessionId: this.sessionId })).waiting;
+    } catch (error) {
+      console.error('reading the waiting room failed', error);
+    }
+  }
+
+  private listen(socket: SignalingSocket): void {
     const whenReady = (apply: () => Promise<void> | void) => {
       const run = async () => apply();
       if (this.pending) this.pending.push(run);
@@ -250,19 +273,24 @@ export class ConferenceRoom {
     socket.on('speaker:active', ({ participantId }) => {
       this.activeSpeakerId = participantId;
     });
+    socket.on('lobby:waiting', ({ sessionId, waiting }) => {
+      if (sessionId === this.sessionId && this.mayAdmit) this.waitingGuests = waiting;
+    });
+    // Signaling removes us right after this; we leave cleanly and say why.
+    socket.on('session:ended', ({ sessionId, reason }) => {
+      if (sessionId !== this.sessionId) return;
+      this.endedReason = reason;
+      this.leaving = true;
+      this.teardown();
+      this.state = 'left';
+    });
   }
 
-  private async request<N extends ConferenceRequestName>(
+  private request<N extends ConferenceRequestName>(
     name: N,
     payload: ConferenceRequest<N>,
   ): Promise<ConferenceResponses[N]> {
-    const socket = this.socket;
-    if (!socket?.connected) throw new ContractError('conflict', 'not connected');
-    const timed = socket.timeout(REQUEST_TIMEOUT_MS);
-    // The contract ties each request name to its payload and response; Socket.IO's typings
-    // cannot follow that through a generic name, hence the narrowed signature.
-    const emit = timed.emitWithAck as (event: N, payload: ConferenceRequest<N>) => Promise<Ack<ConferenceResponses[N]>>;
-    return unwrapAck(await emit.call(timed, name, payload));
+    return sendRequest(this.socket, name, payload);
   }
 
   private async createTransport(direction: 'send' | 'recv'): Promise<types.Transport> {
@@ -436,6 +464,8 @@ export class ConferenceRoom {
     this.localStream = null;
     this.remotes = [];
     this.activeSpeakerId = null;
+    this.waitingGuests = [];
+    this.mayAdmit = false;
     this.socket?.disconnect();
     this.socket = null;
   }

@@ -1,22 +1,26 @@
+import { sessionPhase } from '@telemed/domain';
 import { webDomain } from '#lib/server/domain.ts';
 import { requireAccount } from '#lib/server/guards.ts';
+import { scheduleDirectory, sessionCard } from '#lib/server/schedule-directory.ts';
 import type { PageServerLoad } from './$types';
 
+const PAST_DAYS = 30;
+
+/** "My sessions": live now (with a join button), upcoming, and the last month's. */
 export const load: PageServerLoad = async ({ locals, url }) => {
   const signedIn = requireAccount(locals, url);
-  const { accounts, sessions, sites } = await webDomain();
-  const account = await accounts.get(signedIn.id);
-  const [joinable, allSites] = await Promise.all([account ? sessions.listJoinable(account) : [], sites.list()]);
-  const siteNames = new Map(allSites.map((site) => [site.id, { ja: site.nameJa, en: site.nameEn }]));
+  const { sessions } = await webDomain();
+  const [mine, directory] = await Promise.all([sessions.listFor(signedIn), scheduleDirectory()]);
+  const now = new Date();
+  const pastLimit = now.getTime() - PAST_DAYS * 24 * 3600_000;
+  const cards = mine.map((session) => sessionCard(session, sessionPhase(session, now), directory));
   return {
-    sessions: joinable.map((session) => ({
-      id: session.id,
-      title: session.title,
-      description: session.description,
-      startsAt: session.startsAt,
-      endsAt: session.endsAt,
-      status: session.status,
-      sites: session.invitedSiteIds.map((id) => siteNames.get(id) ?? { ja: id, en: id }),
-    })),
+    live: cards.filter((card) => card.status === 'live'),
+    upcoming: cards.filter((card) => card.status === 'scheduled'),
+    past: cards
+      .filter(
+        (card) => (card.status === 'ended' || card.status === 'cancelled') && Date.parse(card.endsAt) >= pastLimit,
+      )
+      .reverse(),
   };
 };

@@ -1,6 +1,8 @@
 import type { RequestEvent } from '@sveltejs/kit';
 import type { Account } from '@telemed/domain';
 import { webDomain } from '../domain.ts';
+import { obligationMessage } from '../signin-obligation.ts';
+import { signinObligation } from '../signin.ts';
 import { ApiFailure } from './api-response.ts';
 
 /**
@@ -19,6 +21,8 @@ export async function apiAccount(event: RequestEvent): Promise<Account> {
   if (!account?.active) {
     throw new ApiFailure('unauthenticated', 'sign in first', {}, { 'www-authenticate': 'Bearer' });
   }
+  const obligation = signinObligation(account);
+  if (obligation) throw new ApiFailure('forbidden', obligationMessage[obligation]);
   return account;
 }
 

@@ -97,7 +97,8 @@ export function errorResponse(failure: ApiFailure): Response {
 /** The failure an error from the domain stands for, or null for an unexpected error. */
 export function apiFailureOf(error: unknown): ApiFailure | null {
   if (error instanceof ApiFailure) return error;
-  if (error instanceof InputError) return new ApiFailure('invalid_input', 'the input is not valid', { fields: error.issues });
+  if (error instanceof InputError)
+    return new ApiFailure('invalid_input', 'the input is not valid', { fields: error.issues });
   if (error instanceof DoubleBookingError) {
     return new ApiFailure('double_booking', 'a site or account is already booked at that time', {
       conflicts: error.conflicts,

@@ -1,4 +1,171 @@
-import type { ZodOpenApiPathsObject } from 'zod-openapi';
+import { z } from 'zod';
+import type { ZodOpenApiOperationObject, ZodOpenApiPathsObject } from 'zod-openapi';
+import {
+  caseDraftSchema,
+  sessionCaseSchema,
+  sessionDraftSchema,
+  sessionPatchSchema,
+  sessionPhase,
+  sessionStatuses,
+  type Session,
+} from '@telemed/domain';
+import { apiErrorSchema, bookingConflictSchema } from './api-response.ts';
 
-/** The session routes' OpenAPI description (filled in with the routes). */
-export const sessionApiPaths: ZodOpenApiPathsObject = {};
+/** The sessions part of the REST API: the shapes it answers with, and its OpenAPI description. */
+
+export const sessionSummarySchema = z
+  .object({
+    id: z.uuid(),
+    title: z.string(),
+    description: z.string(),
+    startsAt: z.iso.datetime(),
+    endsAt: z.iso.datetime(),
+    status: z.enum(sessionStatuses).meta({ description: 'At the time of the answer (live follows the clock)' }),
+    hostAccountId: z.uuid(),
+    invitedSiteIds: z.array(z.string()),
+    invitedAccountIds: z.array(z.uuid()),
+    caseCount: z.number().int(),
+    sequence: z.number().int().meta({ description: 'Bumped on every change (the iCalendar SEQUENCE)' }),
+    updatedAt: z.iso.datetime(),
+  })
+  .meta({ id: 'SessionSummary' });
+export type SessionSummary = z.infer<typeof sessionSummarySchema>;
+
+export const sessionDetailSchema = sessionSummarySchema
+  .extend({ cases: z.array(sessionCaseSchema), createdAt: z.iso.datetime() })
+  .meta({ id: 'Session' });
+
+export function sessionSummary(session: Session, now = new Date()): SessionSummary {
+  return {
+    id: session.id,
+    title: session.title,
+    description: session.description,
+    startsAt: session.startsAt,
+    endsAt: session.endsAt,
+    status: sessionPhase(session, now),
+    hostAccountId: session.hostAccountId,
+    invitedSiteIds: session.invitedSiteIds,
+    invitedAccountIds: session.invitedAccountIds,
+    caseCount: session.cases.length,
+    sequence: session.sequence,
+    updatedAt: session.updatedAt,
+  };
+}
+
+export function sessionDetail(session: Session, now = new Date()): z.infer<typeof sessionDetailSchema> {
+  return { ...sessionSummary(session, now), cases: session.cases, createdAt: session.createdAt };
+}
+
+export const sessionListQuerySchema = z.object({
+  from: z.iso.datetime({ offset: true }).optional().meta({ description: 'Default: 30 days ago' }),
+  to: z.iso.datetime({ offset: true }).optional().meta({ description: 'Default: 180 days ahead' }),
+  scope: z
+    .enum(['mine', 'all'])
+    .default('mine')
+    .meta({ description: '`all` (coordinators and admins): every session, for planning' }),
+});
+
+export const scheduledSessionSchema = z
+  .object({ session: sessionDetailSchema, conflicts: z.array(bookingConflictSchema) })
+  .meta({ id: 'ScheduledSession', description: 'The stored session and the double bookings it was allowed to make' });
+
+export const sessionCancellationSchema = z
+  .object({ reason: z.string().trim().max(500).default('').meta({ description: 'Kept in the audit trail' }) })
+  .meta({ id: 'SessionCancellation' });
+
+const sessionIdParam = z.object({ id: z.uuid() });
+
+const errors = (...statuses: number[]): ZodOpenApiOperationObject['responses'] =>
+  Object.fromEntries(
+    statuses.map((status) => [
+      String(status),
+      {
+        description:
+          {
+            400: 'Invalid input: `error.fields` names each bad field',
+            401: 'Not signed in',
+            403: 'Not allowed for this account (also for unknown ids, so ids cannot be probed)',
+            404: 'Unknown session',
+            409: '`double_booking` (with `error.conflicts`; resend with `allowDoubleBooking: true`) or the session is cancelled/ended or was changed meanwhile',
+          }[status] ?? 'Error',
+        content: { 'application/json': { schema: apiErrorSchema } },
+      },
+    ]),
+  );
+
+export const sessionApiPaths: ZodOpenApiPathsObject = {
+  '/api/v1/sessions': {
+    get: {
+      tags: ['Sessions'],
+      summary: 'List sessions overlapping a time range',
+      requestParams: { query: sessionListQuerySchema },
+      responses: {
+        '200': {
+          description: 'Sessions, earliest first',
+          content: { 'application/json': { schema: z.object({ sessions: z.array(sessionSummarySchema) }) } },
+        },
+        ...errors(400, 401, 403),
+      },
+    },
+    post: {
+      tags: ['Sessions'],
+      summary: 'Schedule a session (coordinators and admins)',
+      requestBody: { content: { 'application/json': { schema: sessionDraftSchema.meta({ id: 'SessionDraft' }) } } },
+      responses: {
+        '201': { description: 'Scheduled', content: { 'application/json': { schema: scheduledSessionSchema } } },
+        ...errors(400, 401, 403, 409),
+      },
+    },
+  },
+  '/api/v1/sessions/{id}': {
+    get: {
+      tags: ['Sessions'],
+      summary: 'One session with its cases (invited accounts, the host’s coordinators, admins)',
+      requestParams: { path: sessionIdParam },
+      responses: {
+        '200': { description: 'The session', content: { 'application/json': { schema: sessionDetailSchema } } },
+        ...errors(401, 403, 404),
+      },
+    },
+    patch: {
+      tags: ['Sessions'],
+      summary: 'Edit or reschedule (the host, coordinators of the host’s site, admins)',
+      requestParams: { path: sessionIdParam },
+      requestBody: { content: { 'application/json': { schema: sessionPatchSchema.meta({ id: 'SessionPatch' }) } } },
+      responses: {
+        '200': { description: 'Changed', content: { 'application/json': { schema: scheduledSessionSchema } } },
+        ...errors(400, 401, 403, 404, 409),
+      },
+    },
+  },
+  '/api/v1/sessions/{id}/cancel': {
+    post: {
+      tags: ['Sessions'],
+      summary: 'Cancel (calendars receive STATUS:CANCELLED with a higher SEQUENCE)',
+      description: 'The body may be `{}`; like every POST it must be sent as application/json.',
+      requestParams: { path: sessionIdParam },
+      requestBody: { content: { 'application/json': { schema: sessionCancellationSchema } } },
+      responses: {
+        '200': { description: 'Cancelled', content: { 'application/json': { schema: sessionDetailSchema } } },
+        ...errors(401, 403, 404, 409),
+      },
+    },
+  },
+  '/api/v1/sessions/{id}/cases': {
+    post: {
+      tags: ['Sessions'],
+      summary: 'Attach a case (patient reference, studies, consent reference)',
+      requestParams: { path: sessionIdParam },
+      requestBody: { content: { 'application/json': { schema: caseDraftSchema.meta({ id: 'CaseDraft' }) } } },
+      responses: {
+        '201': {
+          description: 'Attached',
+          content: {
+            'application/json': { schema: z.object({ case: sessionCaseSchema, session: sessionDetailSchema }) },
+          },
+        },
+        ...errors(400, 401, 403, 404, 409),
+      },
+    },
+  },
+};

@@ -1,4 +1,62 @@
+import { z } from 'zod';
 import type { ZodOpenApiPathsObject } from 'zod-openapi';
+import { siteDraftSchema, siteIdSchema, sitePatchSchema, siteSchema } from '@telemed/domain';
+import { INVALID_INPUT, UNAUTHENTICATED, errorResponses } from '../admin/api-error-responses.ts';
 
-/** The site routes' OpenAPI description (filled in with the routes). */
-export const siteApiPaths: ZodOpenApiPathsObject = {};
+/** The sites part of the REST API's OpenAPI description (routes: web/src/routes/api/v1/sites). */
+
+const siteView = siteSchema.meta({ id: 'Site' });
+const siteIdParam = z.object({ id: siteIdSchema });
+
+export const siteApiPaths: ZodOpenApiPathsObject = {
+  '/api/v1/sites': {
+    get: {
+      tags: ['Sites'],
+      summary: 'List the sites (any signed-in account: forms show their names)',
+      responses: {
+        '200': {
+          description: 'Every site, by id',
+          content: { 'application/json': { schema: z.object({ sites: z.array(siteView) }) } },
+        },
+        ...errorResponses({ 401: UNAUTHENTICATED }),
+      },
+    },
+    post: {
+      tags: ['Sites'],
+      summary: 'Register a site (admins)',
+      description: 'Audited as `site.created`. The id is permanent: it is how sessions and accounts refer to the site.',
+      requestBody: { content: { 'application/json': { schema: siteDraftSchema.meta({ id: 'SiteDraft' }) } } },
+      responses: {
+        '201': { description: 'Registered', content: { 'application/json': { schema: siteView } } },
+        ...errorResponses({
+          400: `${INVALID_INPUT}; \`taken\` on \`id\` when a site has that id`,
+          401: UNAUTHENTICATED,
+          403: 'Not an admin',
+        }),
+      },
+    },
+  },
+  '/api/v1/sites/{id}': {
+    get: {
+      tags: ['Sites'],
+      summary: 'One site (any signed-in account)',
+      requestParams: { path: siteIdParam },
+      responses: {
+        '200': { description: 'The site', content: { 'application/json': { schema: siteView } } },
+        ...errorResponses({ 401: UNAUTHENTICATED, 404: 'Unknown site' }),
+      },
+    },
+    patch: {
+      tags: ['Sites'],
+      summary: 'Change names, kind, region or contact (admins)',
+      description:
+        'Only the fields given change; contact fields one by one. The id cannot change (sending another `id` is a 400). Audited as `site.updated` with what changed.',
+      requestParams: { path: siteIdParam },
+      requestBody: { content: { 'application/json': { schema: sitePatchSchema.meta({ id: 'SitePatch' }) } } },
+      responses: {
+        '200': { description: 'Changed', content: { 'application/json': { schema: siteView } } },
+        ...errorResponses({ 400: INVALID_INPUT, 401: UNAUTHENTICATED, 403: 'Not an admin', 404: 'Unknown site' }),
+      },
+    },
+  },
+};

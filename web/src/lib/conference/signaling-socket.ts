@@ -1,0 +1,71 @@
+import { io, type Socket } from 'socket.io-client';
+import {
+  ContractError,
+  unwrapAck,
+  type Ack,
+  type ConferenceClientEvents,
+  type ConferenceNotifications,
+  type ConferenceRequest,
+  type ConferenceRequestName,
+  type ConferenceResponses,
+} from '@telemed/contract';
+
+/**
+ * The browser's connection to signaling, shared by the room and the waiting-room page: a fresh
+ * short-lived access token for every connection attempt, fetched with the sign-in cookie, and
+ * typed requests answered by the contract's acks. Browser-only.
+ */
+
+export type SignalingSocket = Socket<ConferenceNotifications, ConferenceClientEvents>;
+
+const REQUEST_TIMEOUT_MS = 10_000;
+const CONNECT_TIMEOUT_MS = 15_000;
+
+/**
+ * Opens a socket; `beforeConnect` registers listeners before anything can arrive. Resolves once
+ * connected, rejects when the server refuses or cannot be reached.
+ */
+export async function openSignalingSocket(
+  url: string,
+  beforeConnect: (socket: SignalingSocket) => void = () => undefined,
+): Promise<SignalingSocket> {
+  const socket: SignalingSocket = io(url, {
+    transports: ['websocket'],
+    auth: (callback) => {
+      fetch('/api/signaling-token', { credentials: 'same-origin' })
+        .then((response) => (response.ok ? (response.json() as Promise<{ token: string }>) : { token: '' }))
+        .then(
+          ({ token }) => callback({ token }),
+          () => callback({ token: '' }),
+        );
+    },
+    // Resuming a call after a drop comes with the island-links work; until then a drop ends it.
+    reconnection: false,
+    timeout: CONNECT_TIMEOUT_MS,
+  });
+  beforeConnect(socket);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', () => resolve());
+      socket.once('connect_error', (error) => reject(error));
+    });
+  } catch (error) {
+    socket.disconnect();
+    throw error;
+  }
+  return socket;
+}
+
+/** Sends a request and returns its data; an error ack becomes a thrown `ContractError`. */
+export async function sendRequest<N extends ConferenceRequestName>(
+  socket: SignalingSocket | null,
+  name: N,
+  payload: ConferenceRequest<N>,
+): Promise<ConferenceResponses[N]> {
+  if (!socket?.connected) throw new ContractError('conflict', 'not connected');
+  const timed = socket.timeout(REQUEST_TIMEOUT_MS);
+  // The contract ties each request name to its payload and response; Socket.IO's typings
+  // cannot follow that through a generic name, hence the narrowed signature.
+  const emit = timed.emitWithAck as (event: N, payload: ConferenceRequest<N>) => Promise<Ack<ConferenceResponses[N]>>;
+  return unwrapAck(await emit.call(timed, name, payload));
+}

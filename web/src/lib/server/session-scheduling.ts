@@ -1,0 +1,157 @@
+import {
+  mayManageSession,
+  mayScheduleSessions,
+  maySeeAllSessions,
+  mayViewSession,
+  publishDomainEvent,
+  type Account,
+  type BookingConflict,
+  type CaseDraft,
+  type Session,
+  type SessionCase,
+  type SessionDraft,
+  type SessionPatch,
+} from '@telemed/domain';
+import { ApiFailure } from './api/api-response.ts';
+import { webDomain } from './domain.ts';
+
+/**
+ * What coordinators do to the schedule — create, edit, cancel, attach cases — with the access
+ * check, the store, the audit record and the event for signaling in one place, so the forms and
+ * the REST API cannot differ. Refusals throw ApiFailure (403/404) and are audited as denied.
+ */
+
+interface Actor {
+  account: Account;
+  ip: string;
+}
+
+const target = (sessionId: string) => `session:${sessionId}`;
+
+async function audit(
+  actor: Actor,
+  action: string,
+  sessionId: string | undefined,
+  outcome: 'success' | 'denied',
+  detail?: Record<string, unknown>,
+) {
+  const { audit } = await webDomain();
+  await audit.record({
+    action,
+    actorAccountId: actor.account.id,
+    siteId: actor.account.siteId,
+    ip: actor.ip,
+    outcome,
+    ...(sessionId ? { sessionId, target: target(sessionId) } : {}),
+    ...(detail ? { detail } : {}),
+  });
+}
+
+/** The host's current site, for the "same site as the host" rule. */
+export async function hostSiteOf(session: Session): Promise<string | null> {
+  const { accounts } = await webDomain();
+  return (await accounts.get(session.hostAccountId))?.siteId ?? null;
+}
+
+/**
+ * The session if the actor may see it. Unknown and not-allowed get the same 403 unless the actor
+ * sees the whole calendar anyway (then an unknown id is a plain 404).
+ */
+export async function viewableSession(actor: Actor, sessionId: string, action = 'session.viewed'): Promise<Session> {
+  const { sessions } = await webDomain();
+  const session = await sessions.get(sessionId);
+  if (!session) {
+    if (maySeeAllSessions(actor.account)) throw new ApiFailure('not_found', 'no such session');
+    await audit(actor, action, sessionId, 'denied');
+    throw new ApiFailure('forbidden', 'not allowed for this account');
+  }
+  if (!mayViewSession(actor.account, session, await hostSiteOf(session))) {
+    await audit(actor, action, sessionId, 'denied');
+    throw new ApiFailure('forbidden', 'not allowed for this account');
+  }
+  return session;
+}
+
+async function manageableSession(actor: Actor, sessionId: string, action: string): Promise<Session> {
+  const session = await viewableSession(actor, sessionId, action);
+  if (!mayManageSession(actor.account, session, await hostSiteOf(session))) {
+    await audit(actor, action, sessionId, 'denied');
+    throw new ApiFailure('forbidden', 'only the host, coordinators of the host’s site and admins may change it');
+  }
+  return session;
+}
+
+export async function scheduleSession(
+  actor: Actor,
+  draft: SessionDraft,
+): Promise<{ session: Session; conflicts: BookingConflict[] }> {
+  if (!mayScheduleSessions(actor.account)) {
+    await audit(actor, 'session.created', undefined, 'denied');
+    throw new ApiFailure('forbidden', 'only coordinators and admins schedule sessions');
+  }
+  const { sessions } = await webDomain();
+  const result = await sessions.create(draft, actor.account);
+  await audit(actor, 'session.created', result.session.id, 'success', {
+    title: result.session.title,
+    startsAt: result.session.startsAt,
+    endsAt: result.session.endsAt,
+    invitedSiteIds: result.session.invitedSiteIds,
+    invitedAccountIds: result.session.invitedAccountIds,
+    doubleBookings: result.conflicts.map((conflict) => conflict.sessionId),
+  });
+  return result;
+}
+
+export async function editSession(
+  actor: Actor,
+  sessionId: string,
+  patch: SessionPatch,
+): Promise<{ session: Session; conflicts: BookingConflict[] }> {
+  const before = await manageableSession(actor, sessionId, 'session.updated');
+  const { sessions, redis } = await webDomain();
+  const result = await sessions.update(sessionId, patch);
+  if (!result) throw new ApiFailure('not_found', 'no such session');
+  const fields = ['title', 'description', 'startsAt', 'endsAt', 'hostAccountId', 'invitedSiteIds', 'invitedAccountIds'];
+  const changed = fields.filter(
+    (field) =>
+      JSON.stringify(before[field as keyof Session]) !== JSON.stringify(result.session[field as keyof Session]),
+  );
+  await audit(actor, 'session.updated', sessionId, 'success', {
+    changed,
+    startsAt: result.session.startsAt,
+    endsAt: result.session.endsAt,
+    sequence: result.session.sequence,
+    doubleBookings: result.conflicts.map((conflict) => conflict.sessionId),
+  });
+  await publishDomainEvent(redis, { type: 'session.updated', sessionId });
+  return result;
+}
+
+export async function cancelSession(actor: Actor, sessionId: string, reason = ''): Promise<Session> {
+  await manageableSession(actor, sessionId, 'session.cancelled');
+  const { sessions, redis } = await webDomain();
+  const session = await sessions.cancel(sessionId);
+  if (!session) throw new ApiFailure('not_found', 'no such session');
+  await audit(actor, 'session.cancelled', sessionId, 'success', { sequence: session.sequence, reason });
+  await publishDomainEvent(redis, { type: 'session.cancelled', sessionId });
+  return session;
+}
+
+export async function attachCase(
+  actor: Actor,
+  sessionId: string,
+  draft: CaseDraft,
+): Promise<{ session: Session; sessionCase: SessionCase }> {
+  await manageableSession(actor, sessionId, 'session.case-attached');
+  const { sessions } = await webDomain();
+  const result = await sessions.attachCase(sessionId, draft, actor.account);
+  if (!result) throw new ApiFailure('not_found', 'no such session');
+  const { sessionCase } = result;
+  await audit(actor, 'session.case-attached', sessionId, 'success', {
+    caseId: sessionCase.id,
+    patientRef: sessionCase.patientRef,
+    studyInstanceUids: sessionCase.studyInstanceUids,
+    consent: sessionCase.consent,
+  });
+  return result;
+}

@@ -1,0 +1,68 @@
+import { error } from '@sveltejs/kit';
+import { isInvited, mayManageSession, sessionPhase, type Session } from '@telemed/domain';
+import { apiFailureOf } from '#lib/server/api/api-response.ts';
+import { sessionIdFrom } from '#lib/server/api/session-id.ts';
+import { scheduleActor } from '#lib/server/schedule-actor.ts';
+import { scheduleDirectory, sessionCard } from '#lib/server/schedule-directory.ts';
+import { caseDraftFromForm, caseFormValues, formFailure } from '#lib/server/schedule-forms.ts';
+import { attachCase, cancelSession, hostSiteOf, viewableSession } from '#lib/server/session-scheduling.ts';
+import type { Actions, PageServerLoad } from './$types';
+
+/** The session as a page: unknown and not-allowed are the same 403 (ids are not to be probed). */
+async function pageSession(actor: Awaited<ReturnType<typeof scheduleActor>>, id: string): Promise<Session> {
+  try {
+    return await viewableSession(actor, sessionIdFrom(id));
+  } catch (caught) {
+    const failure = apiFailureOf(caught);
+    if (failure?.code === 'not_found') error(404, { message: 'not found', code: 'not_found' });
+    if (failure) error(403, { message: 'forbidden', code: 'forbidden' });
+    throw caught;
+  }
+}
+
+export const load: PageServerLoad = async (event) => {
+  const actor = await scheduleActor(event);
+  const session = await pageSession(actor, event.params.id);
+  const directory = await scheduleDirectory();
+  const phase = sessionPhase(session);
+  const open = phase === 'scheduled' || phase === 'live';
+  const names = new Map(directory.accounts.map((account) => [account.id, account.displayName]));
+  return {
+    session: sessionCard(session, phase, directory),
+    invitedAccounts: session.invitedAccountIds.map((id) => names.get(id) ?? id),
+    cases: session.cases.map((sessionCase) => ({
+      ...sessionCase,
+      attachedBy: names.get(sessionCase.attachedByAccountId) ?? '—',
+    })),
+    mayManage: open && mayManageSession(actor.account, session, await hostSiteOf(session)),
+    mayJoin: phase === 'live' && isInvited(actor.account, session),
+    saved: event.url.searchParams.has('saved'),
+  };
+};
+
+export const actions: Actions = {
+  cancel: async (event) => {
+    const actor = await scheduleActor(event);
+    try {
+      const reason = (await event.request.formData()).get('reason');
+      await cancelSession(
+        actor,
+        sessionIdFrom(event.params.id),
+        typeof reason === 'string' ? reason.slice(0, 500) : '',
+      );
+    } catch (caught) {
+      return formFailure(caught, {}, 'cancel');
+    }
+    return { form: 'cancel' as const, done: true };
+  },
+  attachCase: async (event) => {
+    const actor = await scheduleActor(event);
+    const values = caseFormValues(await event.request.formData());
+    try {
+      await attachCase(actor, sessionIdFrom(event.params.id), caseDraftFromForm(values));
+    } catch (caught) {
+      return formFailure(caught, values, 'case');
+    }
+    return { form: 'case' as const, done: true };
+  },
+};
