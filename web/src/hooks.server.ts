@@ -26,7 +26,10 @@ export const handle: Handle = async ({ event, resolve }) => {
   return response;
 };
 
+/** The path as it may be logged: a calendar feed's path is its secret, so that part is left out. */
+const loggablePath = (url: URL) => url.pathname.replace(/^\/calendar\/[^/]+/, '/calendar/<feed token>');
+
 /** Unexpected failures are logged; the browser gets SvelteKit's generic message, no details. */
 export const handleError: HandleServerError = ({ kind, error, event }) => {
-  if (kind === 'unknown') logger.error({ err: error, path: event.url.pathname }, 'request failed');
+  if (kind === 'unknown') logger.error({ err: error, path: loggablePath(event.url) }, 'request failed');
 };

@@ -12,6 +12,7 @@ import {
   type SessionDraft,
   type SessionPatch,
 } from '@telemed/domain';
+import { auditAs, type Actor } from './actor.ts';
 import { ApiFailure } from './api/api-response.ts';
 import { webDomain } from './domain.ts';
 
@@ -21,26 +22,17 @@ import { webDomain } from './domain.ts';
  * the REST API cannot differ. Refusals throw ApiFailure (403/404) and are audited as denied.
  */
 
-interface Actor {
-  account: Account;
-  ip: string;
-}
-
 const target = (sessionId: string) => `session:${sessionId}`;
 
-async function audit(
+function audit(
   actor: Actor,
   action: string,
   sessionId: string | undefined,
   outcome: 'success' | 'denied',
   detail?: Record<string, unknown>,
 ) {
-  const { audit } = await webDomain();
-  await audit.record({
+  return auditAs(actor, {
     action,
-    actorAccountId: actor.account.id,
-    siteId: actor.account.siteId,
-    ip: actor.ip,
     outcome,
     ...(sessionId ? { sessionId, target: target(sessionId) } : {}),
     ...(detail ? { detail } : {}),

@@ -2,12 +2,10 @@ import { error, type RequestEvent } from '@sveltejs/kit';
 import type { Account } from '@telemed/domain';
 import { webDomain } from '../domain.ts';
 import { requireAccount } from '../guards.ts';
+import type { Actor } from '../actor.ts';
 
 /** Who is doing an administrative action, and from where (for the audit trail). */
-export interface AdminActor {
-  account: Account;
-  ip: string;
-}
+export type AdminActor = Actor;
 
 /**
  * The signed-in account of an admin page or form, if `permitted` (a rule of access-policy.ts);

@@ -1,6 +1,5 @@
 import { InputError, type AuditOutcome } from '@telemed/domain';
-import { webDomain } from '../domain.ts';
-import type { AdminActor } from './admin-actor.ts';
+import { auditAs, type Actor as AdminActor } from '../actor.ts';
 
 /** One audit entry for an administrative action: the actor, their site, where from, on what. */
 export async function auditAdministration(
@@ -10,16 +9,7 @@ export async function auditAdministration(
   outcome: AuditOutcome,
   detail?: Record<string, unknown>,
 ): Promise<void> {
-  const { audit } = await webDomain();
-  await audit.record({
-    action,
-    actorAccountId: actor.account.id,
-    siteId: actor.account.siteId,
-    ip: actor.ip,
-    outcome,
-    ...(target ? { target } : {}),
-    ...(detail ? { detail } : {}),
-  });
+  await auditAs(actor, { action, outcome, ...(target ? { target } : {}), ...(detail ? { detail } : {}) });
 }
 
 /**

@@ -3,7 +3,7 @@ import type { ZodOpenApiPathsObject } from 'zod-openapi';
 import { accountDraftSchema, accountPatchSchema } from '@telemed/domain';
 import { accountListFilterSchema } from '../admin/account-administration.ts';
 import { accountViewSchema } from '../admin/account-views.ts';
-import { INVALID_INPUT, UNAUTHENTICATED, errorResponses } from '../admin/api-error-responses.ts';
+import { INVALID_INPUT, UNAUTHENTICATED, errorResponses } from './api-response.ts';
 
 /** The accounts part of the REST API's OpenAPI description (routes: web/src/routes/api/v1/accounts). */
 

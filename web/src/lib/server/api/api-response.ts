@@ -1,4 +1,5 @@
 import { json, type RequestEvent } from '@sveltejs/kit';
+import type { ZodOpenApiResponsesObject } from 'zod-openapi';
 import { z } from 'zod';
 import {
   DoubleBookingError,
@@ -135,3 +136,16 @@ export async function readJsonBody<S extends z.ZodType>(request: Request, schema
 }
 
 export type { FieldIssue };
+
+/** OpenAPI error answers, each with the `Error` body, described per status. */
+export function errorResponses(descriptions: Record<number, string>): ZodOpenApiResponsesObject {
+  return Object.fromEntries(
+    Object.entries(descriptions).map(([status, description]) => [
+      status,
+      { description, content: { 'application/json': { schema: apiErrorSchema } } },
+    ]),
+  );
+}
+
+export const INVALID_INPUT = 'Invalid input: `error.fields` names each bad field (nothing was stored)';
+export const UNAUTHENTICATED = 'Not signed in (no valid cookie or Bearer token)';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ZodOpenApiPathsObject } from 'zod-openapi';
 import { auditOutcomes } from '@telemed/domain';
-import { INVALID_INPUT, UNAUTHENTICATED, errorResponses } from '../admin/api-error-responses.ts';
+import { INVALID_INPUT, UNAUTHENTICATED, errorResponses } from './api-response.ts';
 import { auditCsvColumns } from '../admin/audit-csv.ts';
 import { auditSearchSchema } from '../admin/audit-reading.ts';
 

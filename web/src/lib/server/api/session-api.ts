@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ZodOpenApiOperationObject, ZodOpenApiPathsObject } from 'zod-openapi';
+import type { ZodOpenApiPathsObject } from 'zod-openapi';
 import {
   caseDraftSchema,
   sessionCaseSchema,
@@ -9,7 +9,7 @@ import {
   sessionStatuses,
   type Session,
 } from '@telemed/domain';
-import { apiErrorSchema, bookingConflictSchema } from './api-response.ts';
+import { INVALID_INPUT, UNAUTHENTICATED, bookingConflictSchema, errorResponses } from './api-response.ts';
 
 /** The sessions part of the REST API: the shapes it answers with, and its OpenAPI description. */
 
@@ -75,23 +75,9 @@ export const sessionCancellationSchema = z
 
 const sessionIdParam = z.object({ id: z.uuid() });
 
-const errors = (...statuses: number[]): ZodOpenApiOperationObject['responses'] =>
-  Object.fromEntries(
-    statuses.map((status) => [
-      String(status),
-      {
-        description:
-          {
-            400: 'Invalid input: `error.fields` names each bad field',
-            401: 'Not signed in',
-            403: 'Not allowed for this account (also for unknown ids, so ids cannot be probed)',
-            404: 'Unknown session',
-            409: '`double_booking` (with `error.conflicts`; resend with `allowDoubleBooking: true`) or the session is cancelled/ended or was changed meanwhile',
-          }[status] ?? 'Error',
-        content: { 'application/json': { schema: apiErrorSchema } },
-      },
-    ]),
-  );
+const FORBIDDEN = 'Not allowed for this account (also for unknown ids, so ids cannot be probed)';
+const CONFLICT =
+  '`double_booking` (with `error.conflicts`; resend with `allowDoubleBooking: true`), or the session is cancelled, ended or was changed meanwhile';
 
 export const sessionApiPaths: ZodOpenApiPathsObject = {
   '/api/v1/sessions': {
@@ -104,7 +90,7 @@ export const sessionApiPaths: ZodOpenApiPathsObject = {
           description: 'Sessions, earliest first',
           content: { 'application/json': { schema: z.object({ sessions: z.array(sessionSummarySchema) }) } },
         },
-        ...errors(400, 401, 403),
+        ...errorResponses({ 400: INVALID_INPUT, 401: UNAUTHENTICATED, 403: FORBIDDEN }),
       },
     },
     post: {
@@ -113,7 +99,7 @@ export const sessionApiPaths: ZodOpenApiPathsObject = {
       requestBody: { content: { 'application/json': { schema: sessionDraftSchema.meta({ id: 'SessionDraft' }) } } },
       responses: {
         '201': { description: 'Scheduled', content: { 'application/json': { schema: scheduledSessionSchema } } },
-        ...errors(400, 401, 403, 409),
+        ...errorResponses({ 400: INVALID_INPUT, 401: UNAUTHENTICATED, 403: FORBIDDEN, 409: CONFLICT }),
       },
     },
   },
@@ -124,7 +110,7 @@ export const sessionApiPaths: ZodOpenApiPathsObject = {
       requestParams: { path: sessionIdParam },
       responses: {
         '200': { description: 'The session', content: { 'application/json': { schema: sessionDetailSchema } } },
-        ...errors(401, 403, 404),
+        ...errorResponses({ 401: UNAUTHENTICATED, 403: FORBIDDEN, 404: 'Unknown session' }),
       },
     },
     patch: {
@@ -134,7 +120,13 @@ export const sessionApiPaths: ZodOpenApiPathsObject = {
       requestBody: { content: { 'application/json': { schema: sessionPatchSchema.meta({ id: 'SessionPatch' }) } } },
       responses: {
         '200': { description: 'Changed', content: { 'application/json': { schema: scheduledSessionSchema } } },
-        ...errors(400, 401, 403, 404, 409),
+        ...errorResponses({
+          400: INVALID_INPUT,
+          401: UNAUTHENTICATED,
+          403: FORBIDDEN,
+          404: 'Unknown session',
+          409: CONFLICT,
+        }),
       },
     },
   },
@@ -147,7 +139,7 @@ export const sessionApiPaths: ZodOpenApiPathsObject = {
       requestBody: { content: { 'application/json': { schema: sessionCancellationSchema } } },
       responses: {
         '200': { description: 'Cancelled', content: { 'application/json': { schema: sessionDetailSchema } } },
-        ...errors(401, 403, 404, 409),
+        ...errorResponses({ 401: UNAUTHENTICATED, 403: FORBIDDEN, 404: 'Unknown session', 409: CONFLICT }),
       },
     },
   },
@@ -164,7 +156,13 @@ export const sessionApiPaths: ZodOpenApiPathsObject = {
             'application/json': { schema: z.object({ case: sessionCaseSchema, session: sessionDetailSchema }) },
           },
         },
-        ...errors(400, 401, 403, 404, 409),
+        ...errorResponses({
+          400: INVALID_INPUT,
+          401: UNAUTHENTICATED,
+          403: FORBIDDEN,
+          404: 'Unknown session',
+          409: CONFLICT,
+        }),
       },
     },
   },

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ZodOpenApiPathsObject } from 'zod-openapi';
 import { siteDraftSchema, siteIdSchema, sitePatchSchema, siteSchema } from '@telemed/domain';
-import { INVALID_INPUT, UNAUTHENTICATED, errorResponses } from '../admin/api-error-responses.ts';
+import { INVALID_INPUT, UNAUTHENTICATED, errorResponses } from './api-response.ts';
 
 /** The sites part of the REST API's OpenAPI description (routes: web/src/routes/api/v1/sites). */
 

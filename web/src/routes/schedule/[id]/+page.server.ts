@@ -2,14 +2,14 @@ import { error } from '@sveltejs/kit';
 import { isInvited, mayManageSession, sessionPhase, type Session } from '@telemed/domain';
 import { apiFailureOf } from '#lib/server/api/api-response.ts';
 import { sessionIdFrom } from '#lib/server/api/session-id.ts';
-import { scheduleActor } from '#lib/server/schedule-actor.ts';
+import { signedInActor } from '#lib/server/actor.ts';
 import { scheduleDirectory, sessionCard } from '#lib/server/schedule-directory.ts';
 import { caseDraftFromForm, caseFormValues, formFailure } from '#lib/server/schedule-forms.ts';
 import { attachCase, cancelSession, hostSiteOf, viewableSession } from '#lib/server/session-scheduling.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 /** The session as a page: unknown and not-allowed are the same 403 (ids are not to be probed). */
-async function pageSession(actor: Awaited<ReturnType<typeof scheduleActor>>, id: string): Promise<Session> {
+async function pageSession(actor: Awaited<ReturnType<typeof signedInActor>>, id: string): Promise<Session> {
   try {
     return await viewableSession(actor, sessionIdFrom(id));
   } catch (caught) {
@@ -21,7 +21,7 @@ async function pageSession(actor: Awaited<ReturnType<typeof scheduleActor>>, id:
 }
 
 export const load: PageServerLoad = async (event) => {
-  const actor = await scheduleActor(event);
+  const actor = await signedInActor(event);
   const session = await pageSession(actor, event.params.id);
   const directory = await scheduleDirectory();
   const phase = sessionPhase(session);
@@ -42,7 +42,7 @@ export const load: PageServerLoad = async (event) => {
 
 export const actions: Actions = {
   cancel: async (event) => {
-    const actor = await scheduleActor(event);
+    const actor = await signedInActor(event);
     try {
       const reason = (await event.request.formData()).get('reason');
       await cancelSession(
@@ -56,7 +56,7 @@ export const actions: Actions = {
     return { form: 'cancel' as const, done: true };
   },
   attachCase: async (event) => {
-    const actor = await scheduleActor(event);
+    const actor = await signedInActor(event);
     const values = caseFormValues(await event.request.formData());
     try {
       await attachCase(actor, sessionIdFrom(event.params.id), caseDraftFromForm(values));

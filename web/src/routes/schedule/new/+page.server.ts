@@ -2,14 +2,14 @@ import { error, redirect } from '@sveltejs/kit';
 import { mayScheduleSessions } from '@telemed/domain';
 import type { SessionFormValues } from '#lib/schedule/form-values.ts';
 import { addDays, tokyoDay } from '#lib/schedule/calendar-grid.ts';
-import { scheduleActor } from '#lib/server/schedule-actor.ts';
+import { signedInActor } from '#lib/server/actor.ts';
 import { scheduleDirectory } from '#lib/server/schedule-directory.ts';
 import { formFailure, sessionDraftFromForm, sessionFormValues } from '#lib/server/schedule-forms.ts';
 import { scheduleSession } from '#lib/server/session-scheduling.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async (event) => {
-  const actor = await scheduleActor(event);
+  const actor = await signedInActor(event);
   if (!mayScheduleSessions(actor.account)) error(403, { message: 'forbidden', code: 'forbidden' });
   const requested = event.url.searchParams.get('date');
   const values: SessionFormValues = {
@@ -27,7 +27,7 @@ export const load: PageServerLoad = async (event) => {
 
 export const actions: Actions = {
   default: async (event) => {
-    const actor = await scheduleActor(event);
+    const actor = await signedInActor(event);
     const form = await event.request.formData();
     const values = sessionFormValues(form);
     let sessionId: string;

@@ -4,14 +4,14 @@ import type { SessionFormValues } from '#lib/schedule/form-values.ts';
 import { tokyoClock, tokyoDay } from '#lib/schedule/calendar-grid.ts';
 import { sessionIdFrom } from '#lib/server/api/session-id.ts';
 import { apiFailureOf } from '#lib/server/api/api-response.ts';
-import { scheduleActor } from '#lib/server/schedule-actor.ts';
+import { signedInActor } from '#lib/server/actor.ts';
 import { scheduleDirectory } from '#lib/server/schedule-directory.ts';
 import { formFailure, sessionDraftFromForm, sessionFormValues } from '#lib/server/schedule-forms.ts';
 import { editSession, hostSiteOf, viewableSession } from '#lib/server/session-scheduling.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async (event) => {
-  const actor = await scheduleActor(event);
+  const actor = await signedInActor(event);
   let session;
   try {
     session = await viewableSession(actor, sessionIdFrom(event.params.id));
@@ -38,7 +38,7 @@ export const load: PageServerLoad = async (event) => {
 
 export const actions: Actions = {
   default: async (event) => {
-    const actor = await scheduleActor(event);
+    const actor = await signedInActor(event);
     const form = await event.request.formData();
     const values = sessionFormValues(form);
     const sequence = Number(values.sequence);
