@@ -4,7 +4,6 @@ import {
   maySeeAllSessions,
   mayViewSession,
   publishDomainEvent,
-  type Account,
   type BookingConflict,
   type CaseDraft,
   type Session,
