@@ -68,7 +68,7 @@ describe('web client access', () => {
 
     await page.click('button[lang="en"]');
     await page.waitForSelector('html[lang="en"]');
-    expect(await page.locator('h1').textContent()).toBe('Conferences you can join');
+    expect(await page.locator('h1').textContent()).toBe('My sessions');
     expect(await item.textContent()).toContain('Nankai University Hospital');
     await page.click('button[lang="ja"]');
     await page.waitForSelector('html[lang="ja"]');

@@ -132,6 +132,17 @@ describe('domain stores on a real Redis', () => {
     await signins.close(token);
     expect(await signins.accountId(token)).toBeNull();
     expect(await signins.accountId('../../etc/passwd')).toBeNull();
+
+    // A password reset ends every other sign-in of the account, and only those.
+    const [here, elsewhere, otherAccount] = [
+      await signins.open('account-y'),
+      await signins.open('account-y'),
+      await signins.open('account-z'),
+    ];
+    expect(await signins.closeAllOf('account-y', here)).toBe(1);
+    expect(await signins.accountId(here)).toBe('account-y');
+    expect(await signins.accountId(elsewhere)).toBeNull();
+    expect(await signins.accountId(otherAccount)).toBe('account-z');
   });
 
   it('appends audit entries and reads them back newest first', async () => {

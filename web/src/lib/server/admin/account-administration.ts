@@ -117,11 +117,14 @@ export async function resetAccountPassword(
   accountId: string,
 ): Promise<{ account: AccountView; temporaryPassword: string }> {
   await requireAccountManager(actor, 'account.password-reset', accountId);
-  const { accounts } = await webDomain();
+  const { accounts, signins } = await webDomain();
   const reset = await accounts.resetPassword(accountId);
   if (!reset) throw notFound();
+  // Whoever knew the old password is signed out everywhere.
+  const endedSignins = await signins.closeAllOf(accountId);
   await auditAdministration(actor, 'account.password-reset', target(accountId), 'success', {
     username: reset.account.username,
+    endedSignins,
   });
   return { account: adminView(reset.account), temporaryPassword: reset.temporaryPassword };
 }
@@ -140,15 +143,17 @@ export async function deactivateAccount(actor: AdminActor, accountId: string): P
     await auditAdministration(actor, 'account.deactivated', target(accountId), 'denied', { reason: 'own account' });
     throw new ApiFailure('conflict', 'you cannot deactivate your own account; ask another admin');
   }
-  const { redis } = await webDomain();
+  const { redis, signins } = await webDomain();
   const outcome = await new AccountDeactivation(redis, logger).deactivate(accountId, {
     accountId: actor.account.id,
     siteId: actor.account.siteId,
     ip: actor.ip,
   });
   if (!outcome) throw notFound();
+  const endedSignins = await signins.closeAllOf(accountId);
   await auditAdministration(actor, 'account.deactivated', target(accountId), 'success', {
     username: outcome.account.username,
+    endedSignins,
     alreadyInactive: !outcome.changed,
     endedSessionIds: outcome.endedSessionIds,
     cancelledSessionIds: outcome.cancelledSessionIds,

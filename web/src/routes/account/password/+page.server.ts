@@ -3,6 +3,7 @@ import { InputError, PASSWORD_MIN_LENGTH, issue, newPasswordIssues, type FieldIs
 import { webDomain } from '#lib/server/domain.ts';
 import { requireAccount, safeReturnPath } from '#lib/server/guards.ts';
 import { confirmCurrentPassword } from '#lib/server/signin-flow.ts';
+import { SIGNIN_COOKIE } from '#lib/server/signin.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 /** The signed-in account changes its own password (and must, after an admin's reset). */
@@ -23,9 +24,9 @@ const refuse = (status: number, refusal: PasswordChangeRefusal) => fail(status, 
 const text = (value: FormDataEntryValue | undefined) => (typeof value === 'string' ? value : '');
 
 export const actions: Actions = {
-  default: async ({ request, locals, url, getClientAddress }) => {
+  default: async ({ request, locals, url, cookies, getClientAddress }) => {
     const signedIn = requireAccount(locals, url);
-    const { accounts, audit } = await webDomain();
+    const { accounts, audit, signins } = await webDomain();
     const account = await accounts.get(signedIn.id);
     if (!account?.active) error(403, { message: 'account unavailable', code: 'forbidden' });
 
@@ -72,7 +73,9 @@ export const actions: Actions = {
       if (failure instanceof InputError) return refuse(400, { issues: failure.issues });
       throw failure;
     }
-    await record('success', account.mustChangePassword ? { after: 'reset' } : undefined);
+    // Other browsers and API tokens signed in with the old password are signed out; this one stays.
+    const endedSignins = await signins.closeAllOf(account.id, cookies.get(SIGNIN_COOKIE));
+    await record('success', { endedSignins, ...(account.mustChangePassword ? { after: 'reset' } : {}) });
     if (account.mustChangePassword) redirect(303, safeReturnPath(url.searchParams.get('next'), '/sessions'));
     return { changed: true };
   },
