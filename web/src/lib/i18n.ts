@@ -104,3 +104,13 @@ export function defineMessages<const T extends Record<string, string>>(
 ): (language: Language) => { [K in keyof T]: string } {
   return (language) => (language === 'en' ? en : ja);
 }
+
+/** A list as each language writes it: 「A、B」 or "A, B". */
+export function joinList(items: readonly string[], language: Language): string {
+  return items.join(language === 'ja' ? '、' : ', ');
+}
+
+/** An aside as each language writes it: 「A（B）」 or "A (B)". */
+export function withAside(text: string, aside: string, language: Language): string {
+  return language === 'ja' ? `${text}（${aside}）` : `${text} (${aside})`;
+}
