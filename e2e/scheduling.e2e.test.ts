@@ -80,9 +80,12 @@ describe('scheduling in the browser', () => {
     await page.fill('input[name="documentNumber"]', 'IC-2026-118');
     await page.fill('input[name="recordedBy"]', '佐藤 花子');
     await page.fill('input[name="recordedAt"]', `${slot.date}T08:30`);
+    await page.selectOption('select[name="patientSiteId"]', 'aoshima');
+    await page.check('input[name="deidentifyOutsidePatientSite"]');
     await page.click('[data-testid="attach-case"]');
     await expect.poll(() => page.locator('[data-testid="case"]').count()).toBe(1);
     expect(await page.locator('[data-testid="case"]').textContent()).toContain('IC-2026-118');
+    expect(await page.locator('[data-testid="case"]').textContent()).toContain('他施設には匿名化して表示');
 
     const audit = (await new AuditLog(redis).recent(20)).filter((entry) => entry.sessionId === sessionId);
     expect(audit.map((entry) => entry.action)).toEqual(

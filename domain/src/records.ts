@@ -96,6 +96,10 @@ export const sessionCaseSchema = z.object({
   summary: z.string().trim().max(200).default(''),
   studyInstanceUids: z.array(dicomUidSchema).min(1).max(20),
   consent: consentReferenceSchema,
+  /** The site where the patient is treated (its readers see the images as stored). */
+  patientSiteId: siteIdSchema.nullable().default(null),
+  /** Readers at other sites see the studies de-identified (PS3.15 basic profile). */
+  deidentifyOutsidePatientSite: z.boolean().default(false),
   attachedByAccountId: z.uuid(),
   attachedAt: z.iso.datetime(),
 });

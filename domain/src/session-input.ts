@@ -78,6 +78,8 @@ export const caseDraftSchema = z.object({
   summary: z.string().trim().max(200).default(''),
   studyInstanceUids: z.array(dicomUidSchema).min(1).max(20),
   consent: consentReferenceSchema.extend({ recordedAt: dateTimeInputSchema }),
+  patientSiteId: siteIdSchema.nullable().default(null),
+  deidentifyOutsidePatientSite: z.boolean().default(false),
   timeZone: timeZoneSchema.default(DEFAULT_TIME_ZONE),
 });
 export type CaseDraft = z.input<typeof caseDraftSchema>;

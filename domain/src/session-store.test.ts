@@ -224,6 +224,33 @@ describe('scheduling sessions on a real Redis', () => {
       attachedByAccountId: coordinator.id,
     });
     expect((await sessions.get(session.id))?.cases).toHaveLength(1);
+    expect(attached?.sessionCase).toMatchObject({ patientSiteId: null, deidentifyOutsidePatientSite: false });
+    const deidentified = await sessions.attachCase(
+      session.id,
+      {
+        patientRef: 'AO-2026-0143',
+        studyInstanceUids: ['1.2.3.4.5'],
+        consent: { documentNumber: 'IC-2026-119', recordedBy: '佐藤 花子', recordedAt: '2026-11-20T14:00' },
+        patientSiteId: 'island-a',
+        deidentifyOutsidePatientSite: true,
+      },
+      coordinator,
+    );
+    expect(deidentified?.sessionCase).toMatchObject({ patientSiteId: 'island-a', deidentifyOutsidePatientSite: true });
+    expect(
+      await issuesOf(
+        sessions.attachCase(
+          session.id,
+          {
+            patientRef: 'X',
+            studyInstanceUids: ['1.2.3'],
+            consent: { documentNumber: 'IC', recordedBy: 'x', recordedAt: '2026-11-20T14:00' },
+            patientSiteId: 'nowhere',
+          },
+          coordinator,
+        ),
+      ),
+    ).toEqual(['patientSiteId:unknown_site']);
     expect(
       await issuesOf(
         sessions.attachCase(
@@ -243,7 +270,7 @@ describe('scheduling sessions on a real Redis', () => {
       'consent.documentNumber:required',
       'consent.recordedAt:invalid_value',
     ]);
-    expect((await sessions.get(session.id))?.cases).toHaveLength(1);
+    expect((await sessions.get(session.id))?.cases).toHaveLength(2);
   });
 
   it('lists by time range, by invitation and the open sessions a host holds', async () => {

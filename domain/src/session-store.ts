@@ -178,9 +178,14 @@ export class SessionStore extends RedisStore {
         recordedBy: draft.consent.recordedBy,
         recordedAt: toUtcInstant(draft.consent.recordedAt, draft.timeZone),
       },
+      patientSiteId: draft.patientSiteId,
+      deidentifyOutsidePatientSite: draft.deidentifyOutsidePatientSite,
       attachedByAccountId: actor.id,
       attachedAt: new Date().toISOString(),
     });
+    if (sessionCase.patientSiteId && (await this.redis.exists(`site:${sessionCase.patientSiteId}`)) === 0) {
+      throw new InputError([issue('patientSiteId', 'unknown_site', `no site ${sessionCase.patientSiteId}`)]);
+    }
     const changed = await this.change(
       id,
       async (current) => {

@@ -20,4 +20,6 @@ export interface CaseFormValues {
   documentNumber: string;
   recordedBy: string;
   recordedAt: string;
+  patientSiteId: string;
+  deidentifyOutsidePatientSite: boolean;
 }

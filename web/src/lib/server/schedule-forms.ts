@@ -67,6 +67,8 @@ export function caseFormValues(form: FormData): CaseFormValues {
     documentNumber: text(form, 'documentNumber', 200),
     recordedBy: text(form, 'recordedBy', 200),
     recordedAt: text(form, 'recordedAt', 40),
+    patientSiteId: text(form, 'patientSiteId', 64),
+    deidentifyOutsidePatientSite: form.get('deidentifyOutsidePatientSite') === 'on',
   };
 }
 
@@ -79,6 +81,8 @@ export function caseDraftFromForm(values: CaseFormValues): CaseDraft {
       .map((uid) => uid.trim())
       .filter(Boolean),
     consent: { documentNumber: values.documentNumber, recordedBy: values.recordedBy, recordedAt: values.recordedAt },
+    patientSiteId: values.patientSiteId || null,
+    deidentifyOutsidePatientSite: values.deidentifyOutsidePatientSite,
     timeZone: 'Asia/Tokyo',
   };
 }

@@ -29,6 +29,7 @@ export const load: PageServerLoad = async (event) => {
   const names = new Map(directory.accounts.map((account) => [account.id, account.displayName]));
   return {
     session: sessionCard(session, phase, directory),
+    sites: directory.sites.map(({ id, nameJa, nameEn }) => ({ id, nameJa, nameEn })),
     invitedAccounts: session.invitedAccountIds.map((id) => names.get(id) ?? id),
     cases: session.cases.map((sessionCase) => ({
       ...sessionCase,
