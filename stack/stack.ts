@@ -11,6 +11,8 @@ import { pino } from 'pino';
 import { connectRedis, seedDemo } from '@telemed/domain';
 import { tieToLauncher } from './child-lifetime.ts';
 import { freeMediaPorts, freeTcpPort } from './free-port.ts';
+import { ensureDemoStudy } from './demo-study.ts';
+import { startPrivateOrthanc, type PrivateOrthanc } from './private-orthanc.ts';
 import { startPrivateRedis, type PrivateRedis } from './private-redis.ts';
 
 /**
@@ -30,6 +32,9 @@ export interface StackPorts {
   /** First of the SFU's media ports (one UDP + TCP port per worker). */
   media: number;
   privateRedis: number;
+  /** The private demo PACS (Orthanc): REST/DICOMweb and DICOM ports. */
+  orthancHttp: number;
+  orthancDicom: number;
 }
 
 export const defaultPorts: StackPorts = {
@@ -39,6 +44,9 @@ export const defaultPorts: StackPorts = {
   dicomProxy: 3003,
   media: 40000,
   privateRedis: 6380,
+  // Not Orthanc's own defaults (8042/4242), so a hospital's Orthanc on the same machine is left alone.
+  orthancHttp: 8043,
+  orthancDicom: 4243,
 };
 
 export interface StackOptions {
@@ -57,6 +65,11 @@ export interface StackOptions {
   env?: Record<string, string>;
   /** Fixed secrets (a restart keeps them); random when absent. */
   secrets?: { auth: string; sfuRpc: string };
+  /**
+   * The PACS the DICOM proxy reads (its DICOM_SOURCES JSON). When absent a private Orthanc runs
+   * with its data under `dataDir`, holding the demo study.
+   */
+  dicomSources?: string;
 }
 
 export interface Stack {
@@ -91,6 +104,8 @@ async function pickPorts(): Promise<StackPorts> {
     dicomProxy: await freeTcpPort(),
     media: await freeMediaPorts(4),
     privateRedis: await freeTcpPort(),
+    orthancHttp: await freeTcpPort(),
+    orthancDicom: await freeTcpPort(),
   };
 }
 
@@ -101,11 +116,13 @@ export async function launchStack(options: StackOptions): Promise<Stack> {
     sfuRpc: process.env.SFU_RPC_SECRET ?? randomBytes(32).toString('base64url'),
   };
   let privateRedis: PrivateRedis | null = null;
+  let privateOrthanc: PrivateOrthanc | null = null;
   const services: RunningService[] = [];
 
   const stop = async () => {
     // Reverse start order: the web and signaling go first, so nobody is left mid-call on a dead SFU.
     for (const service of [...services].reverse()) await stopService(service);
+    await privateOrthanc?.stop();
     await privateRedis?.stop();
   };
 
@@ -119,6 +136,17 @@ export async function launchStack(options: StackOptions): Promise<Stack> {
     }
     const redisUrl = options.redisUrl ?? privateRedis!.url;
     if (options.seedDemo) await seed(redisUrl);
+    let dicomSources = options.dicomSources;
+    if (!dicomSources) {
+      privateOrthanc = await startPrivateOrthanc({
+        dir: join(options.dataDir, 'orthanc'),
+        httpPort: ports.orthancHttp,
+        dicomPort: ports.orthancDicom,
+        persistent: options.persistent,
+      });
+      if (options.seedDemo) await ensureDemoStudy(privateOrthanc);
+      dicomSources = JSON.stringify([{ id: 'demo-pacs', kind: 'dicomweb', url: privateOrthanc.dicomWebUrl }]);
+    }
 
     const common = { LOG_LEVEL: 'info', ...options.env };
     const specs: { name: ServiceName; entry: string; env: Record<string, string>; health: string }[] = [
@@ -149,7 +177,13 @@ export async function launchStack(options: StackOptions): Promise<Stack> {
       {
         name: 'dicom-proxy',
         entry: 'dicom-proxy/src/main.ts',
-        env: { DICOM_PROXY_PORT: String(ports.dicomProxy) },
+        env: {
+          DICOM_PROXY_PORT: String(ports.dicomProxy),
+          DICOM_SOURCES: dicomSources,
+          DICOM_CACHE_DIR: join(options.dataDir, 'dicom-cache'),
+          REDIS_URL: redisUrl,
+          AUTH_SECRET: secrets.auth,
+        },
         health: `http://127.0.0.1:${ports.dicomProxy}/healthz`,
       },
       {

@@ -6,7 +6,8 @@ import { defaultPorts, launchStack, projectRoot } from './stack.ts';
 
 /**
  * `npm start`: the whole system on this machine, http://localhost:3000. Without REDIS_URL a
- * private redis-server keeps its data under ./data/redis and stops with everything else.
+ * private redis-server keeps its data under ./data/redis, and without DICOM_SOURCES a private
+ * Orthanc holds the demo study under ./data/orthanc; both stop with everything else.
  */
 const settings = readEnvConfig(
   'start',
@@ -15,6 +16,8 @@ const settings = readEnvConfig(
     DATA_DIR: z.string().default(join(projectRoot, 'data')),
     SEED_DEMO: flagSetting(true),
     SFU_WORKERS: z.coerce.number().int().positive().optional(),
+    /** The hospital PACS to read (JSON, see the README); without it a private demo Orthanc runs. */
+    DICOM_SOURCES: z.string().min(2).optional(),
   }),
 );
 
@@ -25,6 +28,7 @@ const stack = await launchStack({
   persistent: true,
   seedDemo: settings.SEED_DEMO,
   ...(settings.SFU_WORKERS ? { sfuWorkers: settings.SFU_WORKERS } : {}),
+  ...(settings.DICOM_SOURCES ? { dicomSources: settings.DICOM_SOURCES } : {}),
   logs: 'stdout',
 });
 

@@ -14,7 +14,8 @@ describe('access tokens', () => {
   });
 
   it('refuses a token for another service', async () => {
-    const token = await mintAccessToken(claims, { secret, audience: 'dicom-proxy', ttlSeconds: 60 });
+    const imaging = { sessionId: '6f1c2a4e-8d3b-4c5a-9e7f-0a1b2c3d4e5f', studies: [], mayQuerySources: false };
+    const token = await mintAccessToken({ ...claims, imaging }, { secret, audience: 'dicom-proxy', ttlSeconds: 60 });
     await expect(verifyAccessToken(token, { secret, audience: 'signaling' })).rejects.toThrow('access token invalid');
   });
 
@@ -67,5 +68,83 @@ describe('access tokens', () => {
     await expect(mintAccessToken(claims, { secret: 'short', audience: 'signaling', ttlSeconds: 60 })).rejects.toThrow(
       'at least 32',
     );
+  });
+
+  describe('imaging grant (DICOM proxy)', () => {
+    const imaging = {
+      sessionId: '6f1c2a4e-8d3b-4c5a-9e7f-0a1b2c3d4e5f',
+      studies: [
+        { studyInstanceUid: '1.2.392.200036.9116.2.6.1.48.1', deidentify: false },
+        { studyInstanceUid: '1.2.840.113619.2.55.3.2831164355', deidentify: true },
+      ],
+      mayQuerySources: false,
+    };
+
+    it('round-trips the grant for the DICOM proxy', async () => {
+      const token = await mintAccessToken({ ...claims, imaging }, { secret, audience: 'dicom-proxy', ttlSeconds: 60 });
+      const verified = await verifyAccessToken(token, { secret, audience: 'dicom-proxy' });
+      expect(verified).toMatchObject({ ...claims, imaging });
+    });
+
+    it('will not mint a proxy token without a grant, nor a signaling token with one', async () => {
+      await expect(mintAccessToken(claims, { secret, audience: 'dicom-proxy', ttlSeconds: 60 })).rejects.toThrow();
+      await expect(
+        mintAccessToken({ ...claims, imaging }, { secret, audience: 'signaling', ttlSeconds: 60 }),
+      ).rejects.toThrow();
+    });
+
+    it('will not mint a grant with a malformed UID, a repeated study, too many studies or a bad session id', async () => {
+      const bad = [
+        { ...imaging, studies: [{ studyInstanceUid: '1.2.03', deidentify: false }] },
+        { ...imaging, studies: [{ studyInstanceUid: '1.2.3/../4', deidentify: false }] },
+        { ...imaging, studies: [imaging.studies[0], imaging.studies[0]] },
+        {
+          ...imaging,
+          studies: Array.from({ length: 51 }, (_, index) => ({ studyInstanceUid: `1.2.${index}`, deidentify: false })),
+        },
+        { ...imaging, sessionId: 'not-a-uuid' },
+        { ...imaging, extra: true },
+      ];
+      for (const grant of bad) {
+        await expect(
+          mintAccessToken({ ...claims, imaging: grant as never }, { secret, audience: 'dicom-proxy', ttlSeconds: 60 }),
+        ).rejects.toThrow();
+      }
+    });
+
+    it('refuses a validly signed proxy token whose grant is missing or malformed', async () => {
+      const sign = (payload: Record<string, unknown>) =>
+        new SignJWT(payload)
+          .setProtectedHeader({ alg: 'HS256' })
+          .setSubject('account-1')
+          .setIssuer('telemed-web')
+          .setAudience('dicom-proxy')
+          .setExpirationTime('1m')
+          .sign(new TextEncoder().encode(secret));
+      const { sub: _sub, ...rest } = claims;
+      for (const payload of [
+        rest,
+        { ...rest, imaging: { ...imaging, studies: [{ studyInstanceUid: 'x', deidentify: false }] } },
+        { ...rest, imaging: { ...imaging, mayQuerySources: 'yes' } },
+      ]) {
+        await expect(
+          verifyAccessToken(await sign(payload), { secret, audience: 'dicom-proxy' }),
+        ).rejects.toBeInstanceOf(AccessTokenError);
+      }
+    });
+
+    it('keeps a grant out of signaling even when validly signed', async () => {
+      const { sub: _sub, ...rest } = claims;
+      const token = await new SignJWT({ ...rest, imaging })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject('account-1')
+        .setIssuer('telemed-web')
+        .setAudience('signaling')
+        .setExpirationTime('1m')
+        .sign(new TextEncoder().encode(secret));
+      await expect(verifyAccessToken(token, { secret, audience: 'signaling' })).rejects.toBeInstanceOf(
+        AccessTokenError,
+      );
+    });
   });
 });

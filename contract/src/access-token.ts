@@ -3,8 +3,12 @@ import { z } from 'zod';
 
 /**
  * Short-lived access tokens the web server mints for a signed-in account and the other
- * services verify: one format (an HS256 JWT from `jose`) for signaling's handshake and, later,
- * for the DICOM proxy. The audience keeps a token for one service from opening another.
+ * services verify: one format (an HS256 JWT from `jose`) for signaling's handshake and for the
+ * DICOM proxy. The audience keeps a token for one service from opening another.
+ *
+ * A DICOM-proxy token also carries an `imaging` grant: the one session it was issued for and
+ * the studies shared in it (each with whether this reader sees it de-identified). The proxy
+ * checks it locally (signature and expiry, no Redis), so the grant is the whole authorisation.
  */
 
 export const ISSUER = 'telemed-web';
@@ -22,9 +26,43 @@ export const accessClaimsSchema = z.object({
 });
 export type AccessClaims = z.infer<typeof accessClaimsSchema>;
 
+/** A DICOM UID (PS3.5 §9.1); the same rule as the domain's, kept here so the contract stands alone. */
+export const grantedStudyUidSchema = z
+  .string()
+  .max(64)
+  .regex(/^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))+$/, 'a DICOM UID');
+
+/** The most studies one imaging grant names (a session has at most a few cases of a few studies). */
+export const IMAGING_GRANT_MAX_STUDIES = 50;
+
+export const imagingGrantSchema = z.strictObject({
+  sessionId: z.uuid(),
+  studies: z
+    .array(z.strictObject({ studyInstanceUid: grantedStudyUidSchema, deidentify: z.boolean() }))
+    .max(IMAGING_GRANT_MAX_STUDIES)
+    .refine(
+      (studies) => new Set(studies.map((study) => study.studyInstanceUid)).size === studies.length,
+      'each study once',
+    ),
+  /** Whether the account may search the sources beyond the shared studies (the study browser). */
+  mayQuerySources: z.boolean(),
+});
+export type ImagingGrant = z.infer<typeof imagingGrantSchema>;
+
+/** What the web server signs: `imaging` only for the DICOM proxy, where it is required. */
+export type AccessTokenClaims = AccessClaims & { imaging?: ImagingGrant };
+
 export interface VerifiedAccess extends AccessClaims {
   /** Expiry, seconds since the epoch. */
   exp: number;
+  /** Present exactly when the audience is `dicom-proxy`. */
+  imaging?: ImagingGrant;
+}
+
+function claimsSchemaFor(audience: TokenAudience) {
+  return audience === 'dicom-proxy'
+    ? accessClaimsSchema.extend({ imaging: imagingGrantSchema })
+    : accessClaimsSchema.extend({ imaging: z.undefined().optional() });
 }
 
 function key(secret: string): Uint8Array {
@@ -32,19 +70,22 @@ function key(secret: string): Uint8Array {
   return new TextEncoder().encode(secret);
 }
 
+/** Signs the claims; throws (a zod error) when they do not fit the audience, e.g. a grant for signaling. */
 export async function mintAccessToken(
-  claims: AccessClaims,
+  claims: AccessTokenClaims,
   options: { secret: string; audience: TokenAudience; ttlSeconds: number },
 ): Promise<string> {
-  const { sub, ...rest } = accessClaimsSchema.parse(claims);
-  return new SignJWT(rest)
+  const signingKey = key(options.secret);
+  const { sub, imaging, ...rest } = claimsSchemaFor(options.audience).parse(claims);
+  const payload = imaging ? { ...rest, imaging } : rest;
+  return new SignJWT(payload)
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(sub)
     .setIssuer(ISSUER)
     .setAudience(options.audience)
     .setIssuedAt()
     .setExpirationTime(Math.floor(Date.now() / 1000) + options.ttlSeconds)
-    .sign(key(options.secret));
+    .sign(signingKey);
 }
 
 export class AccessTokenError extends Error {
@@ -68,8 +109,8 @@ export async function verifyAccessToken(
       audience: options.audience,
       algorithms: ['HS256'],
     });
-    const claims = accessClaimsSchema.parse(payload);
-    return { ...claims, exp: payload.exp ?? 0 };
+    const { imaging, ...claims } = claimsSchemaFor(options.audience).parse(payload);
+    return { ...claims, exp: payload.exp ?? 0, ...(imaging ? { imaging } : {}) };
   } catch (error) {
     if (error instanceof joseErrors.JWTExpired) throw new AccessTokenError('access token expired');
     throw new AccessTokenError('access token invalid');

@@ -14,6 +14,8 @@ import { SiteStore } from './site-store.ts';
  */
 
 export const DEMO_SESSION_ID = '3f6c2a1e-5b7d-4c8e-9a10-d2b4e6f80a01';
+/** The demo chest CT the private demo PACS holds (stack/demo-study.ts), attached to the demo conference. */
+export const DEMO_STUDY_INSTANCE_UID = '2.25.166300469188732069190577687350041961974';
 /** How long the demo conference stays open after each start. */
 export const DEMO_SESSION_HOURS = 12;
 
@@ -96,6 +98,23 @@ export async function seedDemo(redis: RedisClient, warnings: RecordWarnings): Pr
     );
   } else if (existing.status === 'scheduled' && sessionPhase(existing) === 'ended') {
     await sessions.update(DEMO_SESSION_ID, { ...times, allowDoubleBooking: true });
+  }
+  const demo = await sessions.get(DEMO_SESSION_ID);
+  const hasDemoCase = demo?.cases.some((sessionCase) =>
+    sessionCase.studyInstanceUids.includes(DEMO_STUDY_INSTANCE_UID),
+  );
+  if (demo && demo.status === 'scheduled' && !hasDemoCase) {
+    await sessions.attachCase(
+      DEMO_SESSION_ID,
+      {
+        patientRef: 'AO-2026-0142',
+        summary: '右下葉結節の経過観察（デモ）',
+        studyInstanceUids: [DEMO_STUDY_INSTANCE_UID],
+        consent: { documentNumber: 'IC-DEMO-0001', recordedBy: '佐藤 花子', recordedAt: times.startsAt },
+        patientSiteId: 'aoshima',
+      },
+      host,
+    );
   }
 }
 
