@@ -1,22 +1,116 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { createHealthServer, listen } from '@telemed/contract/server';
-import type { DicomProxyConfig } from './config.ts';
+import { listen } from '@telemed/contract/server';
+import { AuditLog, connectRedis, type RedisClient } from '@telemed/domain';
+import type { DicomProxyConfig, SourceSetting } from './config.ts';
+import { createDicomWebSource } from './dicomweb-source.ts';
+import { createDicomWebFront, type Deidentifier } from './dicomweb-front.ts';
+import { FrontError } from './front-errors.ts';
+import { ImageAudit } from './image-audit.ts';
+import { ImagingAccessError, authorizeImagingRequest, type ImagingAccess } from './imaging-access.ts';
+import { InstanceCache } from './instance-cache.ts';
+import { StudyLocator } from './study-locator.ts';
+import type { StudySource } from './study-source.ts';
 
 export interface DicomProxyService {
   port: number;
   close(): Promise<void>;
 }
 
+/** Seams for what the configuration cannot express (and for tests). */
+export interface DicomProxyServiceOptions {
+  /** Builds a source from its setting; the default knows DICOMweb sources. */
+  createSource?(setting: SourceSetting, timeoutMs: number): StudySource;
+  /** Replaces token verification (the default checks `Authorization: Bearer` with AUTH_SECRET). */
+  authorize?(request: IncomingMessage): Promise<ImagingAccess>;
+  deidentifier?: Deidentifier;
+}
+
+function defaultSource(setting: SourceSetting, timeoutMs: number): StudySource {
+  if (setting.kind === 'dicomweb') return createDicomWebSource({ id: setting.id, url: setting.url, timeoutMs });
+  // DIMSE sources come with dimse-source.ts; until it is wired here, refuse the setting at start.
+  throw new Error(`dicom-proxy: source ${setting.id}: DIMSE sources are not available in this build`);
+}
+
+async function sourcesHealth(sources: readonly StudySource[]) {
+  return Promise.all(
+    sources.map(async (source) => {
+      try {
+        await source.echo(AbortSignal.timeout(5_000));
+        return { id: source.id, ok: true };
+      } catch (error) {
+        return { id: source.id, ok: false, error: error instanceof Error ? error.message : String(error) };
+      }
+    }),
+  );
+}
+
 /**
- * The only door to hospital PACS images. For now it answers `/healthz`; DICOMweb comes with
- * the DICOM-proxy issue.
+ * The only door to hospital PACS images: DICOMweb for the viewer under `/dicom-web/` (QIDO-RS,
+ * WADO-RS through the disk cache), `/healthz` with each source's echo.
  */
-export async function startDicomProxyService(config: DicomProxyConfig, logger: Logger): Promise<DicomProxyService> {
-  const server = createHealthServer('dicom-proxy', () => ({ healthy: true }));
+export async function startDicomProxyService(
+  config: DicomProxyConfig,
+  logger: Logger,
+  options: DicomProxyServiceOptions = {},
+): Promise<DicomProxyService> {
+  const sources = config.DICOM_SOURCES.map((setting) =>
+    (options.createSource ?? defaultSource)(setting, config.DICOM_UPSTREAM_TIMEOUT_MS),
+  );
+  const cache = await InstanceCache.open({ directory: config.DICOM_CACHE_DIR, maxBytes: config.DICOM_CACHE_MAX_BYTES });
+  let redis: RedisClient | undefined;
+  if (config.REDIS_URL) redis = await connectRedis(config.REDIS_URL, (error) => logger.warn({ err: error }, 'redis'));
+  const audit = redis ? new ImageAudit(new AuditLog(redis), logger) : undefined;
+  if (!audit) logger.warn('REDIS_URL is not set: image accesses are not audited');
+  const secret = config.AUTH_SECRET;
+  const authorize =
+    options.authorize ??
+    (async (request: IncomingMessage) => {
+      // Without a secret no token can be checked: every request is refused.
+      if (!secret) throw new ImagingAccessError('invalid');
+      return authorizeImagingRequest(request.headers, secret);
+    });
+  const front = createDicomWebFront({
+    sources,
+    locator: new StudyLocator(sources),
+    cache,
+    authorize,
+    ...(audit ? { audit } : {}),
+    ...(options.deidentifier ? { deidentifier: options.deidentifier } : {}),
+    ...(config.DICOM_PROXY_PUBLIC_URL ? { publicUrl: config.DICOM_PROXY_PUBLIC_URL } : {}),
+  });
+
+  async function answer(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    if (request.method === 'GET' && request.url === '/healthz') {
+      const health = await sourcesHealth(sources);
+      // Healthy while any source answers (or none is configured): the cache still serves the rest.
+      const healthy = sources.length === 0 || health.some((source) => source.ok);
+      response.writeHead(healthy ? 200 : 503, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ status: healthy ? 'ok' : 'degraded', service: 'dicom-proxy', sources: health }));
+      return;
+    }
+    if (await front(request, response)) return;
+    const error = new FrontError(404, 'not_found', 'not found');
+    response.writeHead(404, { 'content-type': 'application/json' });
+    response.end(JSON.stringify({ error: { code: error.code, message: error.message } }));
+  }
+
+  const server = createServer((request, response) => {
+    answer(request, response).catch((error: unknown) => {
+      logger.error({ err: error, url: request.url }, 'request failed');
+      if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ error: { code: 'internal', message: 'internal error' } }));
+    });
+  });
   const port = await listen(server, config.DICOM_PROXY_PORT, config.DICOM_PROXY_HOST);
-  logger.info({ port }, 'dicom-proxy listening');
+  logger.info({ port, sources: sources.map((source) => source.id) }, 'dicom-proxy listening');
   return {
     port,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.allSettled(sources.map((source) => source.close()));
+      if (redis) await redis.quit().catch(() => undefined);
+    },
   };
 }

@@ -1,7 +1,7 @@
-import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
 import { z } from 'zod';
 import type { DicomJsonDataset } from './dicom-json.ts';
+import { readInstanceIdentity } from './part10-identity.ts';
 import { MultipartError, multipartBoundary, readMultipartRelated } from './multipart-related-reader.ts';
 import { SourceError, type InstanceFile, type StudyQuery, type StudySource } from './study-source.ts';
 
@@ -33,19 +33,6 @@ const uidSchema = z
 const attributeNameSchema = z.string().regex(/^([A-Za-z][A-Za-z0-9]{0,63}|[0-9A-Fa-f]{8})$/);
 const datasetsSchema = z.array(z.record(z.string(), z.looseObject({ vr: z.string() })));
 
-// dcmjs ships no type declarations; only its Part 10 reader is used here (to learn each
-// retrieved instance's UIDs, whatever its transfer syntax).
-interface DcmjsData {
-  DicomMessage: {
-    readFile(
-      buffer: ArrayBuffer,
-      options: { untilTag: string; includeUntilTagValue: boolean; stopOnGreaterTag: boolean },
-    ): { meta: Record<string, { Value?: unknown[] }>; dict: Record<string, { Value?: unknown[] }> };
-  };
-}
-const { data: dcmjs } = createRequire(import.meta.url)('dcmjs') as { data: DcmjsData };
-
-const HEADER_PREFIX_BYTES = 256 * 1024;
 const DICOM_JSON = 'application/dicom+json';
 const MULTIPART_DICOM = 'multipart/related; type="application/dicom"; transfer-syntax=*';
 
@@ -196,35 +183,15 @@ function instanceFile(
   size: number,
   scope: { studyInstanceUid: string; seriesInstanceUid?: string; sopInstanceUid?: string },
 ): InstanceFile {
-  const readHeader = (length: number) => {
-    const bytes = Buffer.concat(chunks, length);
-    const arrayBuffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-    return dcmjs.DicomMessage.readFile(arrayBuffer, {
-      untilTag: '0020000E',
-      includeUntilTagValue: true,
-      stopOnGreaterTag: true,
-    });
-  };
-  let header;
+  let identity;
   try {
-    // The UIDs sit near the start: parse a copy of the head only, the whole file if that fails
-    // (a deflated data set, or an unusually long header).
-    header = readHeader(Math.min(size, HEADER_PREFIX_BYTES));
-  } catch (error) {
-    try {
-      if (size <= HEADER_PREFIX_BYTES) throw error;
-      header = readHeader(size);
-    } catch (cause) {
-      throw new SourceError(sourceId, 'unavailable', 'the PACS sent a part that is no DICOM file', { cause });
-    }
+    identity = readInstanceIdentity(chunks, size);
+  } catch (cause) {
+    throw new SourceError(sourceId, 'unavailable', 'the PACS sent a part that is no DICOM file', { cause });
   }
-  const text = (value: { Value?: unknown[] } | undefined) => {
-    const first = value?.Value?.[0];
-    return typeof first === 'string' ? first.trim() : undefined;
-  };
-  const sopInstanceUid = text(header.meta['00020003']) ?? text(header.dict['00080018']) ?? scope.sopInstanceUid;
-  const seriesInstanceUid = text(header.dict['0020000E']) ?? scope.seriesInstanceUid;
-  const studyInstanceUid = text(header.dict['0020000D']) ?? scope.studyInstanceUid;
+  const sopInstanceUid = identity.sopInstanceUid ?? scope.sopInstanceUid;
+  const seriesInstanceUid = identity.seriesInstanceUid ?? scope.seriesInstanceUid;
+  const studyInstanceUid = identity.studyInstanceUid ?? scope.studyInstanceUid;
   if (!sopInstanceUid || !seriesInstanceUid) {
     throw new SourceError(sourceId, 'unavailable', 'the PACS sent an instance without its UIDs');
   }

@@ -1,0 +1,242 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
+import { once } from 'node:events';
+
+/**
+ * Disk cache of Part 10 instances in front of the PACS sources. Layout under the directory:
+ *
+ *   instances/<source>/<study>/<series>/<sop>.dcm         the file as the source sent it
+ *   instances/<source>/<study>/<series>/<sop>.dcm.sha256  `<hex sha-256> <size>`, written last
+ *   series/<source>/<study>/<series>.json                 SOP Instance UIDs of a fully retrieved series
+ *   tmp/                                                  writes in progress, renamed when complete
+ *
+ * An entry is served only when its bytes match the sidecar, so a torn or flipped file is dropped
+ * and fetched again. Eviction is least recently used by total size; the order survives a restart
+ * through file mtimes (touched on every hit).
+ */
+
+export interface InstanceKey {
+  sourceId: string;
+  studyInstanceUid: string;
+  seriesInstanceUid: string;
+  sopInstanceUid: string;
+}
+
+export interface SeriesKey {
+  sourceId: string;
+  studyInstanceUid: string;
+  seriesInstanceUid: string;
+}
+
+export interface InstanceCacheOptions {
+  directory: string;
+  maxBytes: number;
+}
+
+/** Fetches one instance's Part 10 bytes from upstream (called at most once per key at a time). */
+export type InstanceFetch = () => Promise<AsyncIterable<Uint8Array>>;
+
+// Source ids are validated by the config schema and UIDs by dicomUidSchema, so these are safe path
+// segments; the check keeps a programming error from ever writing outside the directory.
+const safeSegment = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+function segments(key: SeriesKey): string[] {
+  const parts = [key.sourceId, key.studyInstanceUid, key.seriesInstanceUid];
+  for (const part of parts) if (!safeSegment.test(part)) throw new Error(`unsafe cache path segment: ${part}`);
+  return parts;
+}
+
+/** A plain Uint8Array view (callers compare and slice bytes; Buffer's extras are not part of the API). */
+function plainBytes(buffer: Buffer): Uint8Array {
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+}
+
+export class InstanceCache {
+  private readonly directory: string;
+  private readonly maxBytes: number;
+  /** Relative path → size, least recently used first (Map keeps insertion order). */
+  private readonly entries = new Map<string, number>();
+  private totalBytes = 0;
+  private readonly inFlight = new Map<string, Promise<Uint8Array>>();
+
+  private constructor(options: InstanceCacheOptions) {
+    this.directory = options.directory;
+    this.maxBytes = options.maxBytes;
+  }
+
+  /** Opens (creating if needed) the cache and rebuilds its index from what is on disk. */
+  static async open(options: InstanceCacheOptions): Promise<InstanceCache> {
+    const cache = new InstanceCache(options);
+    await rm(join(options.directory, 'tmp'), { recursive: true, force: true });
+    await mkdir(join(options.directory, 'tmp'), { recursive: true });
+    await mkdir(join(options.directory, 'instances'), { recursive: true });
+    await cache.rebuildIndex();
+    return cache;
+  }
+
+  get sizeBytes(): number {
+    return this.totalBytes;
+  }
+
+  get entryCount(): number {
+    return this.entries.size;
+  }
+
+  private async rebuildIndex(): Promise<void> {
+    const found: { path: string; size: number; mtime: number }[] = [];
+    const root = join(this.directory, 'instances');
+    for (const entry of await readdir(root, { recursive: true, withFileTypes: true })) {
+      if (!entry.isFile() || !entry.name.endsWith('.dcm')) continue;
+      const path = join(entry.parentPath, entry.name);
+      const info = await stat(path).catch(() => undefined);
+      if (info) found.push({ path: relative(root, path), size: info.size, mtime: info.mtimeMs });
+    }
+    found.sort((a, b) => a.mtime - b.mtime);
+    for (const { path, size } of found) {
+      this.entries.set(path, size);
+      this.totalBytes += size;
+    }
+    await this.evict();
+  }
+
+  private relativePath(key: InstanceKey): string {
+    if (!safeSegment.test(key.sopInstanceUid)) throw new Error(`unsafe cache path segment: ${key.sopInstanceUid}`);
+    return [...segments(key), `${key.sopInstanceUid}.dcm`].join(sep);
+  }
+
+  private absolute(relativePath: string): string {
+    return join(this.directory, 'instances', relativePath);
+  }
+
+  has(key: InstanceKey): boolean {
+    return this.entries.has(this.relativePath(key));
+  }
+
+  /** The verified bytes of a cached instance, or `undefined` (a bad entry is removed). */
+  async read(key: InstanceKey): Promise<Uint8Array | undefined> {
+    const path = this.relativePath(key);
+    if (!this.entries.has(path)) return undefined;
+    const file = this.absolute(path);
+    const [bytes, sidecar] = await Promise.all([
+      readFile(file).catch(() => undefined),
+      readFile(`${file}.sha256`, 'utf8').catch(() => undefined),
+    ]);
+    const [digest, size] = sidecar?.trim().split(' ') ?? [];
+    if (!bytes || bytes.length !== Number(size) || createHash('sha256').update(bytes).digest('hex') !== digest) {
+      await this.remove(path);
+      return undefined;
+    }
+    this.entries.delete(path);
+    this.entries.set(path, bytes.length);
+    const now = new Date();
+    await utimes(file, now, now).catch(() => undefined);
+    return plainBytes(bytes);
+  }
+
+  /**
+   * The instance from the cache, else from `fetch` (stored, then returned). Concurrent callers for
+   * the same key share one upstream fetch.
+   */
+  async readOrFetch(key: InstanceKey, fetch: InstanceFetch): Promise<Uint8Array> {
+    const cached = await this.read(key);
+    if (cached) return cached;
+    const path = this.relativePath(key);
+    let pending = this.inFlight.get(path);
+    if (!pending) {
+      pending = (async () => this.write(key, await fetch()))();
+      this.inFlight.set(path, pending);
+      const forget = () => this.inFlight.delete(path);
+      pending.then(forget, forget);
+    }
+    return pending;
+  }
+
+  /** Stores an instance streamed from upstream; returns its bytes (one instance in memory). */
+  async write(key: InstanceKey, body: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+    const path = this.relativePath(key);
+    const temporary = join(this.directory, 'tmp', randomUUID());
+    const hash = createHash('sha256');
+    const chunks: Uint8Array[] = [];
+    const out = createWriteStream(temporary);
+    try {
+      for await (const chunk of body) {
+        hash.update(chunk);
+        chunks.push(chunk);
+        if (!out.write(chunk)) await once(out, 'drain');
+      }
+      out.end();
+      await once(out, 'close');
+    } catch (error) {
+      out.destroy();
+      await rm(temporary, { force: true });
+      throw error;
+    }
+    const bytes = Buffer.concat(chunks);
+    const file = this.absolute(path);
+    await mkdir(dirname(file), { recursive: true });
+    // Data first, checksum last: a crash in between leaves an entry without sidecar, i.e. a miss.
+    await rm(`${file}.sha256`, { force: true });
+    await rename(temporary, file);
+    await writeFile(`${temporary}.sha256`, `${hash.digest('hex')} ${bytes.length}\n`);
+    await rename(`${temporary}.sha256`, `${file}.sha256`);
+    const previous = this.entries.get(path);
+    if (previous !== undefined) this.totalBytes -= previous;
+    this.entries.delete(path);
+    this.entries.set(path, bytes.length);
+    this.totalBytes += bytes.length;
+    await this.evict(path);
+    return plainBytes(bytes);
+  }
+
+  private async remove(path: string): Promise<void> {
+    const size = this.entries.get(path);
+    if (size !== undefined) this.totalBytes -= size;
+    this.entries.delete(path);
+    const file = this.absolute(path);
+    await rm(`${file}.sha256`, { force: true });
+    await rm(file, { force: true });
+  }
+
+  /** Drops least recently used entries until under the limit (never the one just written). */
+  private async evict(keep?: string): Promise<void> {
+    for (const path of this.entries.keys()) {
+      if (this.totalBytes <= this.maxBytes) return;
+      if (path !== keep) await this.remove(path);
+    }
+  }
+
+  private seriesFile(key: SeriesKey): string {
+    const [source, study, series] = segments(key);
+    return join(this.directory, 'series', source ?? '', study ?? '', `${series}.json`);
+  }
+
+  /** Remembers that a series was retrieved whole: these are all its instances. */
+  async rememberSeries(key: SeriesKey, sopInstanceUids: readonly string[]): Promise<void> {
+    const file = this.seriesFile(key);
+    await mkdir(dirname(file), { recursive: true });
+    const temporary = join(this.directory, 'tmp', randomUUID());
+    await writeFile(temporary, JSON.stringify({ sopInstanceUids }));
+    await rename(temporary, file);
+  }
+
+  /**
+   * The instances of a series retrieved whole before, when every one of them is still cached
+   * (then the series can be served without asking upstream); otherwise `undefined`.
+   */
+  async cachedSeries(key: SeriesKey): Promise<InstanceKey[] | undefined> {
+    const text = await readFile(this.seriesFile(key), 'utf8').catch(() => undefined);
+    if (text === undefined) return undefined;
+    let uids: unknown;
+    try {
+      uids = (JSON.parse(text) as { sopInstanceUids?: unknown }).sopInstanceUids;
+    } catch {
+      return undefined;
+    }
+    if (!Array.isArray(uids) || !uids.every((uid) => typeof uid === 'string' && safeSegment.test(uid)))
+      return undefined;
+    const keys = (uids as string[]).map((sopInstanceUid) => ({ ...key, sopInstanceUid }));
+    return keys.every((instance) => this.has(instance)) ? keys : undefined;
+  }
+}
