@@ -145,12 +145,14 @@ async function storeFiles(httpUrl: string, paths: readonly string[]): Promise<Or
   const stored: OrthancStoredInstance[] = [];
   for (const path of paths) {
     const size = (await stat(path)).size;
-    const response = await fetch(`${httpUrl}/instances`, {
+    // `duplex` (needed for a streamed body) is missing from the DOM typing the e2e build uses.
+    const upload: RequestInit & { duplex: 'half' } = {
       method: 'POST',
       headers: { 'Content-Type': 'application/dicom', 'Content-Length': String(size) },
       body: Readable.toWeb(createReadStream(path)) as ReadableStream<Uint8Array>,
       duplex: 'half',
-    });
+    };
+    const response = await fetch(`${httpUrl}/instances`, upload);
     const text = await response.text();
     if (!response.ok) throw new Error(`Orthanc refused ${path}: HTTP ${response.status} ${text.slice(0, 200)}`);
     stored.push(JSON.parse(text) as OrthancStoredInstance);
