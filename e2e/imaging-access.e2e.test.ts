@@ -1,5 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { AuditLog, DEMO_SESSION_ID, DEMO_STUDY_INSTANCE_UID, connectRedis, type RedisClient } from '@telemed/domain';
+import { pino } from 'pino';
+import {
+  AuditLog,
+  DEMO_SESSION_ID,
+  DEMO_STUDY_INSTANCE_UID,
+  StudyPrefetchQueue,
+  connectRedis,
+  type RedisClient,
+} from '@telemed/domain';
 import { launchThrowawayStack, type Stack } from '../stack/stack.ts';
 import { ensureSite, page, testAccount, type TestAccount } from './api-client.ts';
 
@@ -42,7 +50,7 @@ describe('images for a session', () => {
   });
 
   it('serves the shared study to an invited participant, Japanese name intact, and audits it', async () => {
-    onTestFailed(async () => console.error(await stack.logTails()));
+    onTestFailed(async () => console.error(await stack.logTails(80)));
     const { status, token } = await tokenFor(doctor);
     expect(status).toBe(200);
 
@@ -61,13 +69,25 @@ describe('images for a session', () => {
     expect(metadata.status).toBe(200);
     expect(((await metadata.json()) as unknown[]).length).toBe(40);
 
-    const audit = (await new AuditLog(redis).recent(20)).filter((entry) => entry.action.startsWith('image.'));
-    expect(audit.map((entry) => entry.action)).toEqual(expect.arrayContaining(['image.query', 'image.metadata']));
+    // Each access is recorded once its answer has gone out.
+    const imageAudit = async () =>
+      (await new AuditLog(redis).recent(20)).filter((entry) => entry.action.startsWith('image.'));
+    await expect
+      .poll(async () => (await imageAudit()).map((entry) => entry.action))
+      .toEqual(expect.arrayContaining(['image.query', 'image.metadata']));
+    const audit = await imageAudit();
     expect(audit[0]).toMatchObject({
       actorAccountId: doctor.account.id,
       sessionId: DEMO_SESSION_ID,
       siteId: 'aoshima',
     });
+  });
+
+  it('has fetched the shared study into the cache ahead of the conference', async () => {
+    const prefetch = new StudyPrefetchQueue(redis, pino({ level: 'silent' }));
+    await expect
+      .poll(async () => (await prefetch.progressFor(DEMO_SESSION_ID)).get(DEMO_STUDY_INSTANCE_UID), { timeout: 30_000 })
+      .toMatchObject({ state: 'done', instances: 40 });
   });
 
   it('refuses other studies, missing tokens and accounts that are not invited', async () => {

@@ -1,15 +1,17 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { listen } from '@telemed/contract/server';
-import { AuditLog, connectRedis, type RedisClient } from '@telemed/domain';
+import { AuditLog, StudyPrefetchQueue, connectRedis, type RedisClient } from '@telemed/domain';
 import type { DicomProxyConfig, SourceSetting } from './config.ts';
 import { createDicomWebSource } from './dicomweb-source.ts';
 import { createDicomWebFront, type Deidentifier } from './dicomweb-front.ts';
+import { createDeidentifier, deidentificationKey } from './deidentified-study.ts';
 import { FrontError } from './front-errors.ts';
 import { ImageAudit } from './image-audit.ts';
 import { ImagingAccessError, authorizeImagingRequest, type ImagingAccess } from './imaging-access.ts';
 import { InstanceCache } from './instance-cache.ts';
 import { StudyLocator } from './study-locator.ts';
+import { startStudyPrefetcher } from './study-prefetcher.ts';
 import type { StudySource } from './study-source.ts';
 
 export interface DicomProxyService {
@@ -76,7 +78,10 @@ export async function startDicomProxyService(
     cache,
     authorize,
     ...(audit ? { audit } : {}),
-    ...(options.deidentifier ? { deidentifier: options.deidentifier } : {}),
+    // Without a secret nothing is authorized, so there is nothing to de-identify either.
+    ...(options.deidentifier || secret
+      ? { deidentifier: options.deidentifier ?? createDeidentifier(deidentificationKey(secret ?? '')) }
+      : {}),
     ...(config.DICOM_PROXY_PUBLIC_URL ? { publicUrl: config.DICOM_PROXY_PUBLIC_URL } : {}),
   });
 
@@ -104,11 +109,22 @@ export async function startDicomProxyService(
   });
   const port = await listen(server, config.DICOM_PROXY_PORT, config.DICOM_PROXY_HOST);
   logger.info({ port, sources: sources.map((source) => source.id) }, 'dicom-proxy listening');
+  // Prefetch jobs live in Redis: without it there is nothing to prefetch.
+  const prefetcher = redis
+    ? startStudyPrefetcher({
+        jobs: new StudyPrefetchQueue(redis, logger),
+        locator: new StudyLocator(sources),
+        cache,
+        logger,
+        concurrency: 2,
+      })
+    : undefined;
   return {
     port,
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await prefetcher?.close();
       await Promise.allSettled(sources.map((source) => source.close()));
       if (redis) await redis.quit().catch(() => undefined);
     },

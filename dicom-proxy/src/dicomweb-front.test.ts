@@ -74,7 +74,6 @@ beforeAll(async () => {
     columns: 64,
     patientName: 'Yamada^Taro=山田^太郎=やまだ^たろう',
     patientId: 'FRONT-1',
-    // ISO 2022 files cannot be retrieved through dicomweb-source.ts yet (dcmjs refuses several character sets).
     characterSet: 'ISO_IR 192',
     studyDescription: '胸部CT',
     seed: 'front-test',
@@ -199,6 +198,17 @@ describe('DICOMweb front against Orthanc', () => {
     const uids = received.map((part) => Part10Instance.parse(part.bytes).sopInstanceUid).sort();
     expect(uids).toEqual(series.instances.map((i) => i.sopInstanceUid).sort());
     expect(received[0]?.headers['content-type']).toContain('application/dicom');
+  });
+
+  it('retrieves an ISO 2022 IR 87 instance (several character sets) and decodes its names', async () => {
+    const response = await get(`${seriesPath(h32)}/instances/${h32.sopInstanceUid}`);
+    expect(response.status, await response.clone().text()).toBe(200);
+    const [part] = await parts(response);
+    expect(Part10Instance.parse(part?.bytes ?? Buffer.alloc(0)).sopInstanceUid).toBe(h32.sopInstanceUid);
+    const study = await parts(await get(`/dicom-web/studies/${h32.studyInstanceUid}`));
+    expect(study).toHaveLength(1);
+    const [metadata] = (await (await get(`${seriesPath(h32)}/metadata`)).json()) as DicomJsonDataset[];
+    expect(metadata?.['00100010']?.Value?.[0]).toMatchObject({ Ideographic: '山田^太郎', Phonetic: 'やまだ^たろう' });
   });
 
   it('serves metadata with Unicode names and BulkDataURIs that resolve', async () => {

@@ -1,13 +1,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { dicomUidSchema } from '@telemed/domain';
+import { DeidentificationRefusal } from './deidentification.ts';
+import { DeidentifiedUidResolver, type Deidentifier, type SessionDeidentifier } from './deidentified-study.ts';
 import type { DicomJsonDataset } from './dicom-json.ts';
 import { FrontError, frontErrorOf, sendFrontError } from './front-errors.ts';
 import type { ImageAudit, ImageAuditAction, TrackedImageAccess } from './image-audit.ts';
 import type { ImagingAccess, StudyGrant } from './imaging-access.ts';
 import type { InstanceCache, InstanceKey } from './instance-cache.ts';
 import { MultipartRelatedWriter } from './multipart-writer.ts';
-import { Part10Instance, explicitVrLittleEndian, implicitVrLittleEndian } from './part10-instance.ts';
+import { readInstanceIdentity } from './part10-identity.ts';
+import { Part10Error, Part10Instance, explicitVrLittleEndian, implicitVrLittleEndian } from './part10-instance.ts';
 import { SourceError, type QueryLevel, type StudyQuery, type StudySource } from './study-source.ts';
 import type { StudyLocator } from './study-locator.ts';
 
@@ -17,11 +20,7 @@ import type { StudyLocator } from './study-locator.ts';
  * cache (retrieve → cache → client), every request authorized by its bearer token and audited.
  */
 
-/** De-identification of what leaves for a reader outside the patient's care (deidentification.ts). */
-export interface Deidentifier {
-  dataset(dataset: DicomJsonDataset): DicomJsonDataset;
-  part10(bytes: Uint8Array): Uint8Array;
-}
+export type { Deidentifier } from './deidentified-study.ts';
 
 export interface DicomWebFrontOptions {
   sources: readonly StudySource[];
@@ -39,6 +38,20 @@ export interface DicomWebFrontOptions {
 const ROOT = '/dicom-web';
 const maxFramesPerRequest = 1_000;
 const searchLimitMax = 1_000;
+/** Most series in a study / instances in a series looked through to resolve a remapped UID. */
+const candidateLimit = 100_000;
+/** Instances being written to the cache behind a retrieve (each at most one instance in memory). */
+const cacheWritesInFlight = 8;
+/** Cached instances read ahead of the one being sent. */
+const cacheReadAhead = 4;
+/** Outside the pixel module, bulk data (private blobs, overlays, documents) may name the patient. */
+const deidentifiedBulkTag = /^(7FE0|0028)[0-9A-F]{4}$/;
+
+interface StudyAccess {
+  grant: StudyGrant;
+  /** Set when the study is served de-identified to this token. */
+  session?: SessionDeidentifier;
+}
 
 const uid = dicomUidSchema;
 const keySchema = z.string().regex(/^([A-Za-z][A-Za-z0-9]{0,63}|[0-9A-Fa-f]{8})$/, 'a keyword or an 8-digit tag');
@@ -140,6 +153,14 @@ function parseSearch(params: URLSearchParams, level: QueryLevel, route: Route): 
   };
 }
 
+/** Whether a cache write went well (a failed one only costs a later miss). */
+function settled(stored: Promise<void>): Promise<boolean> {
+  return stored.then(
+    () => true,
+    () => false,
+  );
+}
+
 function firstString(dataset: DicomJsonDataset, tag: string): string | undefined {
   const value = dataset[tag]?.Value?.[0];
   return typeof value === 'string' ? value : undefined;
@@ -213,13 +234,164 @@ export function createDicomWebFront(options: DicomWebFrontOptions) {
     return host && /^[A-Za-z0-9.\-[\]:]{1,255}$/.test(host) ? `http://${host}${ROOT}` : ROOT;
   }
 
-  function grantFor(access: ImagingAccess, studyInstanceUid: string): StudyGrant {
-    const grant = access.studyGrant(studyInstanceUid);
+  const uidResolver = new DeidentifiedUidResolver();
+
+  /**
+   * The study's grant, for its original UID or (for a study shared de-identified) its remapped
+   * one; `session` is set when answers must be de-identified.
+   */
+  function studyAccess(access: ImagingAccess, studyInstanceUid: string): StudyAccess {
+    let grant = access.studyGrant(studyInstanceUid);
+    let session: SessionDeidentifier | undefined;
+    if (!grant && deidentifier) {
+      session = deidentifier.forSession(access.actor.sessionId);
+      for (const candidate of access.studies) {
+        if (candidate.deidentify && session.remap(candidate.studyInstanceUid) === studyInstanceUid) grant = candidate;
+      }
+    }
     if (!grant) throw new FrontError(403, 'forbidden', `study ${studyInstanceUid} is not shared with this token`);
-    if (grant.deidentify && !deidentifier) {
+    if (!grant.deidentify) return { grant };
+    if (!deidentifier) {
       throw new FrontError(403, 'deidentification_unavailable', 'this study may only be shown de-identified');
     }
-    return grant;
+    return { grant, session: session ?? deidentifier.forSession(access.actor.sessionId) };
+  }
+
+  function seriesCandidates(source: StudySource, studyInstanceUid: string, signal: AbortSignal) {
+    return async () =>
+      (
+        await source.search(
+          {
+            level: 'series',
+            match: {},
+            studyInstanceUid,
+            includeFields: [],
+            fuzzyMatching: false,
+            limit: candidateLimit,
+            offset: 0,
+          },
+          signal,
+        )
+      ).flatMap((dataset) => firstString(dataset, '0020000E') ?? []);
+  }
+
+  function instanceCandidates(
+    source: StudySource,
+    studyInstanceUid: string,
+    seriesInstanceUid: string,
+    signal: AbortSignal,
+  ) {
+    return async () => {
+      // A series retrieved whole is listed in the cache: no need to ask the PACS.
+      const cached = await cache.cachedSeries({ sourceId: source.id, studyInstanceUid, seriesInstanceUid });
+      if (cached) return cached.map((key) => key.sopInstanceUid);
+      const found = await source.search(
+        {
+          level: 'instance',
+          match: {},
+          studyInstanceUid,
+          seriesInstanceUid,
+          includeFields: [],
+          fuzzyMatching: false,
+          limit: candidateLimit,
+          offset: 0,
+        },
+        signal,
+      );
+      return found.flatMap((dataset) => firstString(dataset, '00080018') ?? []);
+    };
+  }
+
+  /**
+   * The route with original UIDs. In a de-identified study the client names series and instances
+   * by their remapped UIDs; one that maps to nothing in the study is unknown (404) and never
+   * reaches a source.
+   */
+  async function resolveRoute(
+    route: Route,
+    access: ImagingAccess,
+    signal: AbortSignal,
+  ): Promise<{ route: Route; study: StudyAccess }> {
+    const study = studyAccess(access, route.studyInstanceUid ?? '');
+    const resolved: Route = { ...route, studyInstanceUid: study.grant.studyInstanceUid };
+    const session = study.session;
+    if (!session || (!route.seriesInstanceUid && !route.sopInstanceUid)) return { route: resolved, study };
+    const studyUid = study.grant.studyInstanceUid;
+    const source = await locator.locate(studyUid, signal);
+    if (route.seriesInstanceUid) {
+      const series = await uidResolver.resolve(
+        session,
+        studyUid,
+        route.seriesInstanceUid,
+        seriesCandidates(source, studyUid, signal),
+      );
+      if (!series) throw new FrontError(404, 'not_found', 'no such series in the study');
+      resolved.seriesInstanceUid = series;
+      if (route.sopInstanceUid) {
+        const sop = await uidResolver.resolve(
+          session,
+          series,
+          route.sopInstanceUid,
+          instanceCandidates(source, studyUid, series, signal),
+        );
+        if (!sop) throw new FrontError(404, 'not_found', 'no such instance in the series');
+        resolved.sopInstanceUid = sop;
+      }
+    }
+    return { route: resolved, study };
+  }
+
+  /**
+   * UID match keys of a search in a de-identified study, from remapped to original; `null` when
+   * one names nothing in the study (the answer is then empty).
+   */
+  async function resolveMatchUids(
+    query: StudyQuery,
+    study: StudyAccess,
+    source: StudySource,
+    signal: AbortSignal,
+  ): Promise<StudyQuery | null> {
+    const session = study.session;
+    if (!session) return query;
+    const studyUid = study.grant.studyInstanceUid;
+    const match = { ...query.match };
+    for (const [key, value] of Object.entries(query.match)) {
+      if (!uidKeys.has(key) || key === 'SOPClassUID' || key === '00080016') continue;
+      const originals: string[] = [];
+      for (const listed of value.split(/[\\,]/)) {
+        let original: string | null;
+        if (key === 'StudyInstanceUID' || key === '0020000D') {
+          original = listed === studyUid || listed === session.remap(studyUid) ? studyUid : null;
+        } else if (key === 'SeriesInstanceUID' || key === '0020000E') {
+          original = await uidResolver.resolve(session, studyUid, listed, seriesCandidates(source, studyUid, signal));
+        } else if (query.seriesInstanceUid) {
+          original = await uidResolver.resolve(
+            session,
+            query.seriesInstanceUid,
+            listed,
+            instanceCandidates(source, studyUid, query.seriesInstanceUid, signal),
+          );
+        } else {
+          throw new FrontError(400, 'bad_request', 'in a de-identified study, match SOPInstanceUID within a series');
+        }
+        if (original) originals.push(original);
+      }
+      if (originals.length === 0) return null;
+      match[key] = originals.join('\\');
+    }
+    return { ...query, match };
+  }
+
+  /** RetrieveURL pointing at this proxy (a source's own URL names the PACS host). */
+  function withRetrieveUrl(request: IncomingMessage, dataset: DicomJsonDataset, level: QueryLevel): DicomJsonDataset {
+    const study = firstString(dataset, '0020000D');
+    const series = firstString(dataset, '0020000E');
+    const sop = firstString(dataset, '00080018');
+    if (!study || !dataset['00081190']) return dataset;
+    let url = `${baseUrl(request)}/studies/${study}`;
+    if (level !== 'study' && series) url += `/series/${series}`;
+    if (level === 'instance' && series && sop) url += `/instances/${sop}`;
+    return { ...dataset, '00081190': { vr: 'UR', Value: [url] } };
   }
 
   function auditAction(route: Route | undefined): ImageAuditAction {
@@ -232,21 +404,24 @@ export function createDicomWebFront(options: DicomWebFrontOptions) {
   }
 
   async function search(
+    request: IncomingMessage,
     response: ServerResponse,
     url: URL,
     route: Route,
+    study: StudyAccess | undefined,
     access: ImagingAccess,
+    tracked: TrackedImageAccess | undefined,
     signal: AbortSignal,
   ): Promise<void> {
     const level: QueryLevel = !route.studyInstanceUid ? 'study' : route.tail === 'series' ? 'series' : 'instance';
-    const query = parseSearch(url.searchParams, level, route);
+    let query: StudyQuery | null = parseSearch(url.searchParams, level, route);
     let results: DicomJsonDataset[];
-    let grant: StudyGrant | null = null;
-    if (route.studyInstanceUid) {
-      grant = grantFor(access, route.studyInstanceUid);
-      const source = await locator.locate(route.studyInstanceUid, signal);
-      results = await source.search(query, signal);
+    if (study) {
+      const source = await locator.locate(study.grant.studyInstanceUid, signal);
+      query = await resolveMatchUids(query, study, source, signal);
+      results = query ? await source.search(query, signal) : [];
     } else {
+      query = withOriginalStudyUids(query, access);
       // Each source answers up to offset+limit; the merged list is cut once.
       const perSource = { ...query, offset: 0, limit: query.offset + query.limit };
       const answers = await Promise.allSettled(sources.map((source) => source.search(perSource, signal)));
@@ -269,16 +444,22 @@ export function createDicomWebFront(options: DicomWebFrontOptions) {
       if (results.length === 0 && failure !== undefined) throw failure;
       results = results.slice(query.offset, query.offset + query.limit);
     }
-    results = results.map((dataset) => {
-      const studyUid = grant?.studyInstanceUid ?? firstString(dataset, '0020000D') ?? '';
-      const studyGrant = grant ?? access.studyGrant(studyUid);
+    let withheld = 0;
+    const session = deidentifier?.forSession(access.actor.sessionId);
+    results = results.flatMap((found) => {
+      const dataset = withRetrieveUrl(request, found, level);
+      const studyUid = study?.grant.studyInstanceUid ?? firstString(dataset, '0020000D') ?? '';
+      const studyGrant = study?.grant ?? access.studyGrant(studyUid);
       // A study found through mayQuerySources but not shared is listed only de-identified.
       const deidentify = studyGrant ? studyGrant.deidentify : true;
-      if (!deidentify) return dataset;
-      if (!deidentifier)
+      if (!deidentify) return [dataset];
+      if (!session)
         throw new FrontError(403, 'deidentification_unavailable', 'results may only be shown de-identified');
-      return deidentifier.dataset(dataset);
+      const cleaned = session.datasets([dataset]);
+      withheld += cleaned.withheld;
+      return cleaned.datasets;
     });
+    if (withheld > 0) tracked?.note({ withheld });
     if (results.length === 0) {
       response.writeHead(204);
       response.end();
@@ -286,6 +467,21 @@ export function createDicomWebFront(options: DicomWebFrontOptions) {
     }
     response.writeHead(200, { 'content-type': 'application/dicom+json' });
     response.end(JSON.stringify(results));
+  }
+
+  /** A study-level StudyInstanceUID match may name studies shared de-identified by their remapped UIDs. */
+  function withOriginalStudyUids(query: StudyQuery, access: ImagingAccess): StudyQuery {
+    const key = query.match.StudyInstanceUID !== undefined ? 'StudyInstanceUID' : '0020000D';
+    const value = query.match[key];
+    if (value === undefined || !deidentifier) return query;
+    const session = deidentifier.forSession(access.actor.sessionId);
+    const remapped = new Map(
+      access.studies
+        .filter((grant) => grant.deidentify)
+        .map((grant) => [session.remap(grant.studyInstanceUid), grant.studyInstanceUid]),
+    );
+    const listed = value.split(/[\\,]/).map((one) => remapped.get(one) ?? one);
+    return { ...query, match: { ...query.match, [key]: listed.join('\\') } };
   }
 
   function instanceKey(sourceId: string, study: string, series: string, sop: string): InstanceKey {
@@ -327,7 +523,23 @@ export function createDicomWebFront(options: DicomWebFrontOptions) {
         seriesInstanceUid: route.seriesInstanceUid,
       });
       if (cached) {
-        for (const key of cached) yield { key, bytes: await instanceBytes(source, key, signal) };
+        // Read ahead a few instances: the disk works while the socket drains.
+        const ahead: { key: InstanceKey; bytes: Promise<Uint8Array> }[] = [];
+        let next = 0;
+        try {
+          while (next < cached.length || ahead.length > 0) {
+            while (next < cached.length && ahead.length < cacheReadAhead) {
+              const key = cached[next++]!;
+              const bytes = instanceBytes(source, key, signal);
+              bytes.catch(() => undefined); // awaited below; handled if the client leaves first
+              ahead.push({ key, bytes });
+            }
+            const first = ahead.shift()!;
+            yield { key: first.key, bytes: await first.bytes };
+          }
+        } finally {
+          ahead.length = 0;
+        }
         return;
       }
     }
@@ -336,6 +548,10 @@ export function createDicomWebFront(options: DicomWebFrontOptions) {
       studyInstanceUid: study,
       ...(route.seriesInstanceUid ? { seriesInstanceUid: route.seriesInstanceUid } : {}),
     };
+    // Disk writes run behind the stream, a bounded number at once: fetching and sending never wait
+    // for the disk unless it falls that far behind.
+    const storing = new Set<Promise<boolean>>();
+    let allStored = true;
     for await (const file of source.retrieve(scope, signal)) {
       // Upstream data: its UIDs become cache paths, so they are validated like client input.
       const series = uid.safeParse(file.seriesInstanceUid);
@@ -345,27 +561,50 @@ export function createDicomWebFront(options: DicomWebFrontOptions) {
         throw new SourceError(source.id, 'refused', 'the source sent an instance with unusable UIDs');
       }
       const key = instanceKey(source.id, study, series.data, sop.data);
-      const bytes = await cache.write(key, file.body);
+      // The disk write of one instance overlaps sending it and fetching the next; one at a time.
+      while (storing.size >= cacheWritesInFlight) {
+        if (!(await Promise.race(storing))) allStored = false;
+      }
+      const { bytes, stored } = await cache.stage(key, file.body);
+      const done = settled(stored);
+      storing.add(done);
+      void done.then((ok) => {
+        storing.delete(done);
+        if (!ok) allStored = false;
+      });
       const list = seen.get(series.data) ?? [];
       list.push(sop.data);
       seen.set(series.data, list);
       yield { key, bytes };
     }
+    for (const ok of await Promise.all(storing)) if (!ok) allStored = false;
     if (seen.size === 0) throw new FrontError(404, 'not_found', 'no instances in scope');
+    // A series is listed as complete only when every instance reached the disk.
+    if (!allStored) return;
     for (const [seriesInstanceUid, sops] of seen) {
       await cache.rememberSeries({ sourceId: source.id, studyInstanceUid: study, seriesInstanceUid }, sops);
     }
   }
 
-  function instanceUrl(request: IncomingMessage, key: InstanceKey): string {
-    return `${baseUrl(request)}/studies/${key.studyInstanceUid}/series/${key.seriesInstanceUid}/instances/${key.sopInstanceUid}`;
+  /** The instance's URL as the client knows it (remapped UIDs when `session` is given). */
+  function instanceUrl(request: IncomingMessage, key: InstanceKey, session?: SessionDeidentifier): string {
+    const name = (uid: string) => (session ? session.remap(uid) : uid);
+    return `${baseUrl(request)}/studies/${name(key.studyInstanceUid)}/series/${name(key.seriesInstanceUid)}/instances/${name(key.sopInstanceUid)}`;
+  }
+
+  /**
+   * Whether a refused instance ends the request (403: the client named that one instance) or is
+   * left out of a longer answer (counted in the audit).
+   */
+  function withholdOrThrow(error: unknown, route: Route): void {
+    if (!(error instanceof DeidentificationRefusal) || route.sopInstanceUid) throw error;
   }
 
   async function retrieve(
     request: IncomingMessage,
     response: ServerResponse,
     route: Route,
-    grant: StudyGrant,
+    session: SessionDeidentifier | undefined,
     source: StudySource,
     tracked: TrackedImageAccess | undefined,
     signal: AbortSignal,
@@ -374,11 +613,26 @@ export function createDicomWebFront(options: DicomWebFrontOptions) {
       throw new FrontError(406, 'not_acceptable', 'instances are sent as multipart/related; type="application/dicom"');
     }
     const writer = new MultipartRelatedWriter(response, 'application/dicom');
+    let withheld = 0;
     for await (const { bytes } of instancesInScope(source, route, signal)) {
-      const instance = Part10Instance.parse(bytes);
-      const body = grant.deidentify && deidentifier ? deidentifier.part10(bytes) : bytes;
-      await writer.writePart(body, `application/dicom; transfer-syntax=${instance.transferSyntaxUid}`);
+      const syntax = readInstanceIdentity([bytes], bytes.byteLength).transferSyntaxUid;
+      if (!syntax) throw new Part10Error('the file meta has no transfer syntax');
+      let body = bytes;
+      if (session) {
+        try {
+          body = session.part10(bytes);
+        } catch (error) {
+          withholdOrThrow(error, route);
+          withheld += 1;
+          continue;
+        }
+      }
+      await writer.writePart(body, `application/dicom; transfer-syntax=${syntax}`);
       tracked?.countInstance();
+    }
+    if (withheld > 0) tracked?.note({ withheld });
+    if (writer.partCount === 0 && withheld > 0) {
+      throw new FrontError(403, 'deidentification_refused', 'no instance in scope may be shown de-identified');
     }
     writer.end();
   }
@@ -387,29 +641,45 @@ export function createDicomWebFront(options: DicomWebFrontOptions) {
     request: IncomingMessage,
     response: ServerResponse,
     route: Route,
-    grant: StudyGrant,
+    session: SessionDeidentifier | undefined,
     source: StudySource,
+    tracked: TrackedImageAccess | undefined,
     signal: AbortSignal,
   ): Promise<void> {
     let started = false;
+    let withheld = 0;
     for await (const { key, bytes } of instancesInScope(source, route, signal)) {
+      // Built with the original UIDs: de-identification remaps every UID in the BulkDataURIs.
       let json = Part10Instance.parse(bytes).toDicomJson({ instanceUrl: instanceUrl(request, key) });
-      if (grant.deidentify && deidentifier) json = deidentifier.dataset(json);
+      if (session) {
+        try {
+          json = session.dataset(json);
+        } catch (error) {
+          withholdOrThrow(error, route);
+          withheld += 1;
+          continue;
+        }
+      }
       const chunk = `${started ? ',' : '['}${JSON.stringify(json)}`;
       if (!started) response.writeHead(200, { 'content-type': 'application/dicom+json' });
       started = true;
       if (!response.write(chunk)) await new Promise((resolve) => response.once('drain', resolve));
     }
+    if (withheld > 0) tracked?.note({ withheld });
+    if (!started && withheld > 0) {
+      throw new FrontError(403, 'deidentification_refused', 'no instance in scope may be shown de-identified');
+    }
+    if (!started) response.writeHead(200, { 'content-type': 'application/dicom+json' });
     response.end(started ? ']' : '[]');
   }
 
-  async function frames(
-    request: IncomingMessage,
-    response: ServerResponse,
+  /** The one instance a frames or bulk data request names, checked for de-identified display. */
+  async function singleInstance(
     route: Route,
+    session: SessionDeidentifier | undefined,
     source: StudySource,
     signal: AbortSignal,
-  ): Promise<void> {
+  ): Promise<{ key: InstanceKey; instance: Part10Instance }> {
     const key = instanceKey(
       source.id,
       route.studyInstanceUid ?? '',
@@ -417,6 +687,19 @@ export function createDicomWebFront(options: DicomWebFrontOptions) {
       route.sopInstanceUid ?? '',
     );
     const instance = Part10Instance.parse(await instanceBytes(source, key, signal));
+    session?.checkPixels(instance);
+    return { key, instance };
+  }
+
+  async function frames(
+    request: IncomingMessage,
+    response: ServerResponse,
+    route: Route,
+    session: SessionDeidentifier | undefined,
+    source: StudySource,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const { key, instance } = await singleInstance(route, session, source, signal);
     if (!instance.hasPixelData) throw new FrontError(404, 'not_found', 'the instance has no pixel data');
     const wanted = route.frames ?? [];
     for (const number of wanted) {
@@ -431,25 +714,30 @@ export function createDicomWebFront(options: DicomWebFrontOptions) {
     const firstFrame = instance.frame(wanted[0] ?? 1);
     const syntax = frameTransferSyntax(request.headers.accept, firstFrame.transferSyntaxUid);
     const writer = new MultipartRelatedWriter(response, 'application/octet-stream');
+    const location = instanceUrl(request, key, session);
     for (const number of wanted) {
       const { bytes } = instance.frame(number);
       await writer.writePart(bytes, `application/octet-stream; transfer-syntax=${syntax}`, {
-        'Content-Location': `${instanceUrl(request, key)}/frames/${number}`,
+        'Content-Location': `${location}/frames/${number}`,
       });
     }
     writer.end();
   }
 
-  async function bulk(response: ServerResponse, route: Route, source: StudySource, signal: AbortSignal): Promise<void> {
-    const key = instanceKey(
-      source.id,
-      route.studyInstanceUid ?? '',
-      route.seriesInstanceUid ?? '',
-      route.sopInstanceUid ?? '',
-    );
-    const instance = Part10Instance.parse(await instanceBytes(source, key, signal));
-    const parts = instance.bulkData(route.bulkPath ?? '');
-    if (!parts) throw new FrontError(404, 'not_found', `no bulk data at ${route.bulkPath}`);
+  async function bulk(
+    response: ServerResponse,
+    route: Route,
+    session: SessionDeidentifier | undefined,
+    source: StudySource,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const bulkPath = route.bulkPath ?? '';
+    if (session && !deidentifiedBulkTag.test(bulkPath.toUpperCase())) {
+      throw new FrontError(404, 'not_found', `no bulk data at ${bulkPath}`);
+    }
+    const { instance } = await singleInstance(route, session, source, signal);
+    const parts = instance.bulkData(bulkPath);
+    if (!parts) throw new FrontError(404, 'not_found', `no bulk data at ${bulkPath}`);
     const writer = new MultipartRelatedWriter(response, 'application/octet-stream');
     const syntax = instance.encapsulated ? instance.transferSyntaxUid : explicitVrLittleEndian;
     for (const part of parts) await writer.writePart(part, `application/octet-stream; transfer-syntax=${syntax}`);
@@ -471,8 +759,12 @@ export function createDicomWebFront(options: DicomWebFrontOptions) {
         throw new FrontError(405, 'method_not_allowed', 'only GET is supported');
       }
       access = await options.authorize(request);
-      route = parseRoute(url.pathname.slice(ROOT.length));
-      if (!route) throw new FrontError(404, 'not_found', 'no such DICOMweb resource');
+      const asked = parseRoute(url.pathname.slice(ROOT.length));
+      if (!asked) throw new FrontError(404, 'not_found', 'no such DICOMweb resource');
+      route = asked;
+      // From here on the route names originals (the audit records what was really seen).
+      let study: StudyAccess | undefined;
+      if (asked.studyInstanceUid) ({ route, study } = await resolveRoute(asked, access, abort.signal));
       tracked = audit?.track(response, {
         action: auditAction(route),
         actor: access.actor,
@@ -482,24 +774,23 @@ export function createDicomWebFront(options: DicomWebFrontOptions) {
       });
       const isSearch =
         !route.studyInstanceUid || route.tail === 'series' || (route.tail === 'instances' && !route.sopInstanceUid);
+      if (study?.session) tracked?.note({ deidentified: true });
       if (isSearch) {
-        await search(response, url, route, access, abort.signal);
+        await search(request, response, url, route, study, access, tracked, abort.signal);
         return true;
       }
-      const studyInstanceUid = route.studyInstanceUid ?? '';
-      const grant = grantFor(access, studyInstanceUid);
-      if (grant.deidentify) tracked?.note({ deidentified: true });
-      const source = await locator.locate(studyInstanceUid, abort.signal);
+      const session = study?.session;
+      const source = await locator.locate(route.studyInstanceUid ?? '', abort.signal);
       if (route.tail === 'metadata') {
         if (!route.seriesInstanceUid)
           throw new FrontError(404, 'not_found', 'metadata is served per series or instance');
-        await metadata(request, response, route, grant, source, abort.signal);
+        await metadata(request, response, route, session, source, tracked, abort.signal);
       } else if (route.tail === 'frames') {
-        await frames(request, response, route, source, abort.signal);
+        await frames(request, response, route, session, source, abort.signal);
       } else if (route.tail === 'bulk') {
-        await bulk(response, route, source, abort.signal);
+        await bulk(response, route, session, source, abort.signal);
       } else if (route.tail === '') {
-        await retrieve(request, response, route, grant, source, tracked, abort.signal);
+        await retrieve(request, response, route, session, source, tracked, abort.signal);
       } else {
         throw new FrontError(404, 'not_found', `no such DICOMweb resource: ${route.tail}`);
       }

@@ -1,3 +1,4 @@
+import { Agent, fetch } from 'undici';
 import { Readable } from 'node:stream';
 import { z } from 'zod';
 import type { DicomJsonDataset } from './dicom-json.ts';
@@ -39,6 +40,11 @@ const MULTIPART_DICOM = 'multipart/related; type="application/dicom"; transfer-s
 export function createDicomWebSource(input: DicomWebSourceConfig): StudySource {
   const config = dicomWebSourceConfigSchema.parse(input);
   const root = new URL(config.url.endsWith('/') ? config.url : `${config.url}/`);
+  // The npm undici 8 with its own connection pool: Node 24's bundled client (undici 7) crashes the
+  // process with an uncatchable assertion when a response body paused by backpressure meets the
+  // PACS closing the connection (nodejs/undici#5360, fixed in 8). The dispatcher must be passed
+  // explicitly, or undici's fetch would reuse the process-wide (bundled) one.
+  const dispatcher = new Agent({ keepAliveTimeout: 10_000 });
 
   /** `segments` are UIDs or fixed words: each is validated and percent-encoded. */
   const endpoint = (segments: string[]): URL =>
@@ -70,6 +76,7 @@ export function createDicomWebSource(input: DicomWebSourceConfig): StudySource {
       const response = await fetch(url, {
         headers: { Accept: accept, 'Accept-Encoding': 'identity' },
         signal: controller.signal,
+        dispatcher,
       });
       if (!response.ok) {
         await response.body?.cancel();
@@ -147,7 +154,7 @@ export function createDicomWebSource(input: DicomWebSourceConfig): StudySource {
     },
 
     async close() {
-      // fetch keeps no per-source state to release.
+      await dispatcher.close();
     },
   };
 }

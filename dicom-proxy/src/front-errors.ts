@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
+import { DeidentificationError, DeidentificationRefusal } from './deidentification.ts';
 import { ImagingAccessError } from './imaging-access.ts';
 import { Part10Error } from './part10-instance.ts';
 import { SourceError } from './study-source.ts';
@@ -44,6 +45,8 @@ export function frontErrorOf(error: unknown): FrontError {
     );
   }
   if (error instanceof Part10Error) return new FrontError(502, 'bad_upstream_instance', error.message);
+  if (error instanceof DeidentificationRefusal) return new FrontError(403, 'deidentification_refused', error.message);
+  if (error instanceof DeidentificationError) return new FrontError(502, 'bad_upstream_instance', error.message);
   return new FrontError(500, 'internal', 'internal error');
 }
 

@@ -1,8 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
-import { once } from 'node:events';
 
 /**
  * Disk cache of Part 10 instances in front of the PACS sources. Layout under the directory:
@@ -60,6 +58,10 @@ export class InstanceCache {
   private readonly entries = new Map<string, number>();
   private totalBytes = 0;
   private readonly inFlight = new Map<string, Promise<Uint8Array>>();
+  /** Series directories known to exist (saves a mkdir per instance). */
+  private readonly madeDirectories = new Set<string>();
+  /** When each entry's mtime was last touched (the LRU order on disk needs no finer grain). */
+  private readonly touchedAt = new Map<string, number>();
 
   private constructor(options: InstanceCacheOptions) {
     this.directory = options.directory;
@@ -130,8 +132,13 @@ export class InstanceCache {
     }
     this.entries.delete(path);
     this.entries.set(path, bytes.length);
-    const now = new Date();
-    await utimes(file, now, now).catch(() => undefined);
+    // The mtime only orders eviction after a restart: once a minute per entry is enough, and never awaited.
+    const now = Date.now();
+    if (now - (this.touchedAt.get(path) ?? 0) > 60_000) {
+      this.touchedAt.set(path, now);
+      const date = new Date(now);
+      utimes(file, date, date).catch(() => undefined);
+    }
     return plainBytes(bytes);
   }
 
@@ -155,31 +162,60 @@ export class InstanceCache {
 
   /** Stores an instance streamed from upstream; returns its bytes (one instance in memory). */
   async write(key: InstanceKey, body: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+    const { bytes, stored } = await this.stage(key, body);
+    await stored;
+    return bytes;
+  }
+
+  /**
+   * Like `write`, but hands the bytes back as soon as they are in memory; `stored` settles once
+   * they are on disk (rejecting if that failed), so a caller can send them on while the disk works.
+   */
+  async stage(
+    key: InstanceKey,
+    body: AsyncIterable<Uint8Array>,
+  ): Promise<{ bytes: Uint8Array; stored: Promise<void> }> {
     const path = this.relativePath(key);
     const temporary = join(this.directory, 'tmp', randomUUID());
     const hash = createHash('sha256');
     const chunks: Uint8Array[] = [];
-    const out = createWriteStream(temporary);
+    let size = 0;
+    for await (const chunk of body) {
+      hash.update(chunk);
+      chunks.push(chunk);
+      size += chunk.byteLength;
+    }
+    // One instance is in memory anyway (it is returned): written in one go, no stream round trips.
+    const bytes = chunks.length === 1 && chunks[0] instanceof Buffer ? chunks[0] : Buffer.concat(chunks, size);
+    const stored = this.store(path, temporary, bytes, hash.digest('hex'));
+    // Marked handled: a caller that only wants the bytes must not crash the process when the disk fails.
+    stored.catch(() => undefined);
+    return { bytes: plainBytes(bytes), stored };
+  }
+
+  private async store(path: string, temporary: string, bytes: Buffer, digest: string): Promise<void> {
     try {
-      for await (const chunk of body) {
-        hash.update(chunk);
-        chunks.push(chunk);
-        if (!out.write(chunk)) await once(out, 'drain');
+      const handle = await open(temporary, 'w');
+      try {
+        await handle.writeFile(bytes);
+      } finally {
+        await handle.close();
       }
-      out.end();
-      await once(out, 'close');
     } catch (error) {
-      out.destroy();
       await rm(temporary, { force: true });
       throw error;
     }
-    const bytes = Buffer.concat(chunks);
     const file = this.absolute(path);
-    await mkdir(dirname(file), { recursive: true });
+    const directory = dirname(file);
+    if (!this.madeDirectories.has(directory)) {
+      await mkdir(directory, { recursive: true });
+      if (this.madeDirectories.size > 10_000) this.madeDirectories.clear();
+      this.madeDirectories.add(directory);
+    }
     // Data first, checksum last: a crash in between leaves an entry without sidecar, i.e. a miss.
-    await rm(`${file}.sha256`, { force: true });
+    if (this.entries.has(path)) await rm(`${file}.sha256`, { force: true });
     await rename(temporary, file);
-    await writeFile(`${temporary}.sha256`, `${hash.digest('hex')} ${bytes.length}\n`);
+    await writeFile(`${temporary}.sha256`, `${digest} ${bytes.length}\n`);
     await rename(`${temporary}.sha256`, `${file}.sha256`);
     const previous = this.entries.get(path);
     if (previous !== undefined) this.totalBytes -= previous;
@@ -187,13 +223,13 @@ export class InstanceCache {
     this.entries.set(path, bytes.length);
     this.totalBytes += bytes.length;
     await this.evict(path);
-    return plainBytes(bytes);
   }
 
   private async remove(path: string): Promise<void> {
     const size = this.entries.get(path);
     if (size !== undefined) this.totalBytes -= size;
     this.entries.delete(path);
+    this.touchedAt.delete(path);
     const file = this.absolute(path);
     await rm(`${file}.sha256`, { force: true });
     await rm(file, { force: true });

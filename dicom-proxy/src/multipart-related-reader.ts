@@ -44,7 +44,27 @@ export async function* readMultipartRelated(
   let part: MultipartPart | null = null;
 
   for await (const chunk of body) {
-    window = window.length === 0 ? Buffer.from(chunk) : Buffer.concat([window, chunk]);
+    // A view, not a copy: streams hand over each chunk for good. Part bodies keep views of the
+    // chunks (no buffer here is ever written to after it is made), so a part's bytes are not copied.
+    const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (
+      (state as string) === 'body' &&
+      window.length > 0 &&
+      window.length < delimiter.length &&
+      bytes.length >= delimiter.length - 1
+    ) {
+      // The kept tail (a copy of at most delimiter−1 bytes) is body unless a delimiter starts in it.
+      const probe = Buffer.concat([window, bytes.subarray(0, delimiter.length - 1)]);
+      const at = probe.indexOf(delimiter);
+      if (at < 0 || at >= window.length) {
+        addToPart(part!, window, options.maxPartBytes);
+        window = bytes;
+      } else {
+        window = Buffer.concat([window, bytes]);
+      }
+    } else {
+      window = window.length === 0 ? bytes : Buffer.concat([window, bytes]);
+    }
     for (;;) {
       if (state === 'preamble' || state === 'body') {
         const at = window.indexOf(delimiter);
@@ -99,8 +119,7 @@ function addToPart(part: MultipartPart, bytes: Buffer, maxPartBytes: number): vo
   if (bytes.length === 0) return;
   part.size += bytes.length;
   if (part.size > maxPartBytes) throw new MultipartError(`a part is larger than ${maxPartBytes} bytes`);
-  // Copied out of the window, so the window's buffer can be dropped.
-  part.chunks.push(Buffer.from(bytes));
+  part.chunks.push(bytes);
 }
 
 function parseHeaders(text: string): Record<string, string> {

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
 
 /**
@@ -39,7 +38,16 @@ export class MultipartRelatedWriter {
 
   private async drained(): Promise<void> {
     if (this.response.destroyed) throw new Error('client went away');
-    await Promise.race([once(this.response, 'drain'), once(this.response, 'close')]);
+    // Both listeners are removed again: a long series waits for drain hundreds of times.
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        this.response.off('drain', done);
+        this.response.off('close', done);
+        resolve();
+      };
+      this.response.on('drain', done);
+      this.response.on('close', done);
+    });
     if (this.response.destroyed) throw new Error('client went away');
   }
 

@@ -6,6 +6,7 @@ import { AccountStore } from './account-store.ts';
 import { ensureSchema } from './schema-version.ts';
 import { SessionStore } from './session-store.ts';
 import { SiteStore } from './site-store.ts';
+import { StudyPrefetchQueue } from './study-prefetch.ts';
 
 /**
  * Demo data for a first look (README lists the accounts): a university hospital and two island
@@ -115,6 +116,8 @@ export async function seedDemo(redis: RedisClient, warnings: RecordWarnings): Pr
       },
       host,
     );
+    // The demo PACS's study is fetched into the proxy's cache ahead of the conference, like any case's.
+    await new StudyPrefetchQueue(redis, warnings).enqueue(DEMO_SESSION_ID, [DEMO_STUDY_INSTANCE_UID]);
   }
 }
 

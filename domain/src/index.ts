@@ -24,3 +24,4 @@ export * from './session-calendar.ts';
 export * from './calendar-feed-store.ts';
 export * from './account-deactivation.ts';
 export * from './field-changes.ts';
+export * from './study-prefetch.ts';

@@ -112,10 +112,13 @@ export async function startConferenceTestSystem(
   const tokenFor = async (username: string, audience: 'signaling' | 'dicom-proxy' = 'signaling') => {
     const account = await accounts.findByUsername(username);
     if (!account) throw new Error(`no account ${username}`);
-    return mintAccessToken(
-      { sub: account.id, name: account.displayName, siteId: account.siteId, roles: account.roles },
-      { secret: AUTH_SECRET, audience, ttlSeconds: 60 },
-    );
+    const claims = { sub: account.id, name: account.displayName, siteId: account.siteId, roles: account.roles };
+    // A DICOM-proxy token always carries an imaging grant (here an empty one).
+    const imaging =
+      audience === 'dicom-proxy'
+        ? { imaging: { sessionId: DEMO_SESSION_ID, studies: [], mayQuerySources: false } }
+        : {};
+    return mintAccessToken({ ...claims, ...imaging }, { secret: AUTH_SECRET, audience, ttlSeconds: 60 });
   };
 
   const accountId = async (username: string) => {

@@ -4,6 +4,7 @@ import {
   maySeeAllSessions,
   mayViewSession,
   publishDomainEvent,
+  StudyPrefetchQueue,
   type BookingConflict,
   type CaseDraft,
   type Session,
@@ -13,7 +14,7 @@ import {
 } from '@telemed/domain';
 import { auditAs, type Actor } from './actor.ts';
 import { ApiFailure } from './api/api-response.ts';
-import { webDomain } from './domain.ts';
+import { logger, webDomain } from './domain.ts';
 
 /**
  * What coordinators do to the schedule — create, edit, cancel, attach cases — with the access
@@ -144,5 +145,19 @@ export async function attachCase(
     studyInstanceUids: sessionCase.studyInstanceUids,
     consent: sessionCase.consent,
   });
+  await queueStudyPrefetch(sessionId, sessionCase.studyInstanceUids);
   return result;
+}
+
+/**
+ * Asks the dicom-proxy to fetch the case's studies into its cache before the session. Only a
+ * convenience: the case stays attached when Redis refuses, the viewer then reads from the PACS.
+ */
+async function queueStudyPrefetch(sessionId: string, studyInstanceUids: readonly string[]): Promise<void> {
+  try {
+    const { redis } = await webDomain();
+    await new StudyPrefetchQueue(redis, logger).enqueue(sessionId, studyInstanceUids);
+  } catch (error) {
+    logger.warn({ err: error, sessionId }, 'study prefetch could not be queued');
+  }
 }

@@ -1,12 +1,28 @@
 import { error } from '@sveltejs/kit';
-import { isInvited, mayManageSession, sessionPhase, type Session } from '@telemed/domain';
+import { isInvited, mayManageSession, sessionPhase, StudyPrefetchQueue, type Session } from '@telemed/domain';
 import { apiFailureOf } from '#lib/server/api/api-response.ts';
 import { sessionIdFrom } from '#lib/server/api/session-id.ts';
 import { signedInActor } from '#lib/server/actor.ts';
+import { logger, webDomain } from '#lib/server/domain.ts';
 import { scheduleDirectory, sessionCard } from '#lib/server/schedule-directory.ts';
 import { caseDraftFromForm, caseFormValues, formFailure } from '#lib/server/schedule-forms.ts';
 import { attachCase, cancelSession, hostSiteOf, viewableSession } from '#lib/server/session-scheduling.ts';
+import type { StudyPrefetchView } from '#lib/schedule/study-prefetch-display.ts';
 import type { Actions, PageServerLoad } from './$types';
+
+/** Where the session's studies stand in the proxy's prefetch (empty when Redis cannot say). */
+async function studyPrefetch(sessionId: string): Promise<Record<string, StudyPrefetchView>> {
+  try {
+    const { redis } = await webDomain();
+    const jobs = await new StudyPrefetchQueue(redis, logger).progressFor(sessionId);
+    return Object.fromEntries(
+      [...jobs].map(([uid, { state, attempts, instances, bytes }]) => [uid, { state, attempts, instances, bytes }]),
+    );
+  } catch (error) {
+    logger.warn({ err: error, sessionId }, 'study prefetch progress unavailable');
+    return {};
+  }
+}
 
 /** The session as a page: unknown and not-allowed are the same 403 (ids are not to be probed). */
 async function pageSession(actor: Awaited<ReturnType<typeof signedInActor>>, id: string): Promise<Session> {
@@ -21,6 +37,8 @@ async function pageSession(actor: Awaited<ReturnType<typeof signedInActor>>, id:
 }
 
 export const load: PageServerLoad = async (event) => {
+  // The page re-runs this while a prefetch is in progress (see +page.svelte).
+  event.depends('app:study-prefetch');
   const actor = await signedInActor(event);
   const session = await pageSession(actor, event.params.id);
   const directory = await scheduleDirectory();
@@ -38,6 +56,7 @@ export const load: PageServerLoad = async (event) => {
     mayManage: open && mayManageSession(actor.account, session, await hostSiteOf(session)),
     mayJoin: phase === 'live' && isInvited(actor.account, session),
     saved: event.url.searchParams.has('saved'),
+    prefetch: await studyPrefetch(session.id),
   };
 };
 
