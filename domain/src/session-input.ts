@@ -1,4 +1,5 @@
-import { fromZonedTime } from 'date-fns-tz';
+// The subpath alone: the package root loads all of date-fns (~290 MB resident in every service).
+import { fromZonedTime } from 'date-fns-tz/fromZonedTime';
 import { z } from 'zod';
 import { consentReferenceSchema, dicomUidSchema, siteIdSchema } from './records.ts';
 
