@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { listen } from '@telemed/contract/server';
 import { AuditLog, StudyPrefetchQueue, connectRedis, type RedisClient } from '@telemed/domain';
@@ -21,17 +22,19 @@ export interface DicomProxyService {
 
 /** Seams for what the configuration cannot express (and for tests). */
 export interface DicomProxyServiceOptions {
-  /** Builds a source from its setting; the default knows DICOMweb sources. */
+  /** Builds a source from its setting; the default knows DICOMweb and DIMSE (C-GET) sources. */
   createSource?(setting: SourceSetting, timeoutMs: number): StudySource;
   /** Replaces token verification (the default checks `Authorization: Bearer` with AUTH_SECRET). */
   authorize?(request: IncomingMessage): Promise<ImagingAccess>;
   deidentifier?: Deidentifier;
 }
 
-function defaultSource(setting: SourceSetting, timeoutMs: number): StudySource {
+async function defaultSource(setting: SourceSetting, config: DicomProxyConfig): Promise<StudySource> {
+  const timeoutMs = config.DICOM_UPSTREAM_TIMEOUT_MS;
   if (setting.kind === 'dicomweb') return createDicomWebSource({ id: setting.id, url: setting.url, timeoutMs });
-  // DIMSE sources come with dimse-source.ts; until it is wired here, refuse the setting at start.
-  throw new Error(`dicom-proxy: source ${setting.id}: DIMSE sources are not available in this build`);
+  // Loaded only when a DIMSE peer is configured: dcmjs-dimse is large and most sites speak DICOMweb.
+  const { DimseSource } = await import('./dimse-source.ts');
+  return new DimseSource({ ...setting, timeoutMs, storeDirectory: join(config.DICOM_CACHE_DIR, '.dimse-in-transit') });
 }
 
 async function sourcesHealth(sources: readonly StudySource[]) {
@@ -56,8 +59,12 @@ export async function startDicomProxyService(
   logger: Logger,
   options: DicomProxyServiceOptions = {},
 ): Promise<DicomProxyService> {
-  const sources = config.DICOM_SOURCES.map((setting) =>
-    (options.createSource ?? defaultSource)(setting, config.DICOM_UPSTREAM_TIMEOUT_MS),
+  const sources = await Promise.all(
+    config.DICOM_SOURCES.map((setting) =>
+      options.createSource
+        ? options.createSource(setting, config.DICOM_UPSTREAM_TIMEOUT_MS)
+        : defaultSource(setting, config),
+    ),
   );
   const cache = await InstanceCache.open({ directory: config.DICOM_CACHE_DIR, maxBytes: config.DICOM_CACHE_MAX_BYTES });
   let redis: RedisClient | undefined;
