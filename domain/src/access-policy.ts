@@ -1,4 +1,4 @@
-import type { Account, Role, Session, SessionStatus } from './records.ts';
+import type { Account, Role, Session, SessionCase, SessionStatus } from './records.ts';
 
 /**
  * Who may do what: the one place the rules live. The web pages, the REST API and signaling all
@@ -119,4 +119,19 @@ export function mayReadAudit(account: Account): boolean {
  */
 export function mustUseSecondFactor(account: Pick<Account, 'roles'>, requiredForPrivileged: boolean): boolean {
   return requiredForPrivileged && (has(account, 'admin') || has(account, 'coordinator'));
+}
+
+/** Search the PACS sources for studies to share (the study browser): the host, coordinators, admins. */
+export function mayQueryImageSources(account: Account, session: Session): boolean {
+  return (
+    account.active && (session.hostAccountId === account.id || has(account, 'coordinator') || has(account, 'admin'))
+  );
+}
+
+/** Whether a reader sees a case's studies de-identified: asked for by the case, and read from another site. */
+export function readsCaseDeidentified(
+  account: Pick<Account, 'siteId'>,
+  sessionCase: Pick<SessionCase, 'deidentifyOutsidePatientSite' | 'patientSiteId'>,
+): boolean {
+  return sessionCase.deidentifyOutsidePatientSite && account.siteId !== sessionCase.patientSiteId;
 }

@@ -1,9 +1,9 @@
 import { error, json } from '@sveltejs/kit';
-import { sessionIdSchema } from '@telemed/contract';
 import { IMAGING_GRANT_MAX_STUDIES, mintAccessToken, type ImagingGrant } from '@telemed/contract/access-token';
-import { SessionAdmission, isInvited, joinRefusal, type Account, type Session } from '@telemed/domain';
+import { mayQueryImageSources, readsCaseDeidentified, type Account, type Session } from '@telemed/domain';
 import { webConfig } from '#lib/server/config.ts';
-import { logger, webDomain } from '#lib/server/domain.ts';
+import { logger } from '#lib/server/domain.ts';
+import { checkSessionEntry } from '#lib/server/session-entry.ts';
 import type { RequestHandler } from './$types';
 
 /**
@@ -17,15 +17,11 @@ import type { RequestHandler } from './$types';
 /** Seconds an imaging token is valid. */
 const TOKEN_TTL_SECONDS = 300;
 
-/** Host, coordinators and admins may search the sources (the study browser). */
-const mayQuerySources = (account: Account, session: Session) =>
-  session.hostAccountId === account.id || account.roles.some((role) => role === 'coordinator' || role === 'admin');
-
 /** The session's studies, each once; a study shared in two cases is de-identified if either asks. */
 function imagingGrant(account: Account, session: Session): ImagingGrant {
   const studies = new Map<string, boolean>();
   for (const sessionCase of session.cases) {
-    const deidentify = sessionCase.deidentifyOutsidePatientSite && account.siteId !== sessionCase.patientSiteId;
+    const deidentify = readsCaseDeidentified(account, sessionCase);
     for (const uid of sessionCase.studyInstanceUids) studies.set(uid, (studies.get(uid) ?? false) || deidentify);
   }
   // The token travels in a header: a session with more studies than fit shares the first ones.
@@ -37,7 +33,7 @@ function imagingGrant(account: Account, session: Session): ImagingGrant {
     studies: [...studies]
       .slice(0, IMAGING_GRANT_MAX_STUDIES)
       .map(([studyInstanceUid, deidentify]) => ({ studyInstanceUid, deidentify })),
-    mayQuerySources: mayQuerySources(account, session),
+    mayQuerySources: mayQueryImageSources(account, session),
   };
 }
 
@@ -45,28 +41,13 @@ export const GET: RequestHandler = async ({ locals, url, setHeaders, getClientAd
   const signedIn = locals.account;
   if (!signedIn) error(401, 'sign in first', { code: 'unauthenticated' });
   setHeaders({ 'cache-control': 'no-store' });
-  const { accounts, sessions, audit, redis } = await webDomain();
-  const parsed = sessionIdSchema.safeParse(url.searchParams.get('sessionId'));
-  const id = parsed.success ? parsed.data : null;
-  const [account, session] = await Promise.all([accounts.get(signedIn.id), id ? sessions.get(id) : null]);
-  const admitted =
-    account && session && !isInvited(account, session)
-      ? await new SessionAdmission(redis, logger).isAdmitted(session.id, account.id)
-      : false;
-  const reason = !account ? 'inactive' : !session ? 'unknown-session' : joinRefusal(account, session, { admitted });
-  if (!account || !session || reason) {
-    await audit.record({
-      action: 'imaging.token-denied',
-      actorAccountId: signedIn.id,
-      outcome: 'denied',
-      ...(id ? { target: `session:${id}`, sessionId: id } : {}),
-      siteId: signedIn.siteId,
-      ip: getClientAddress(),
-      detail: { reason },
-    });
-    // One answer whether the session exists or not: ids are not to be probed.
-    error(403, 'forbidden', { code: 'forbidden' });
-  }
+  const entry = await checkSessionEntry(signedIn, url.searchParams.get('sessionId'), {
+    deniedAction: 'imaging.token-denied',
+    ip: getClientAddress(),
+  });
+  // One answer whether the session exists or not: ids are not to be probed.
+  if (!entry.allowed) error(403, 'forbidden', { code: 'forbidden' });
+  const { account, session } = entry;
   const token = await mintAccessToken(
     {
       sub: account.id,

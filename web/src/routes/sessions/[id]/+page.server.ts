@@ -1,18 +1,15 @@
 import { error } from '@sveltejs/kit';
-import { sessionIdSchema } from '@telemed/contract';
 import {
   ROOM_OPENS_BEFORE_MS,
-  SessionAdmission,
   isInvited,
-  joinRefusal,
   mayAdmit,
   mayProduceMedia,
   sessionPhase,
   type Account,
   type Session,
 } from '@telemed/domain';
-import { logger, webDomain } from '#lib/server/domain.ts';
 import { requireAccount } from '#lib/server/guards.ts';
+import { checkSessionEntry } from '#lib/server/session-entry.ts';
 import { signalingUrl } from '#lib/server/signaling-url.ts';
 import type { PageServerLoad } from './$types';
 
@@ -44,27 +41,13 @@ function refuse(id: string | null, account: Account | null, session: Session | n
 
 export const load: PageServerLoad = async ({ locals, params, url, getClientAddress }) => {
   const signedIn = requireAccount(locals, url);
-  const { accounts, sessions, audit, redis } = await webDomain();
-  const parsed = sessionIdSchema.safeParse(params.id);
-  const id = parsed.success ? parsed.data : null;
-  const [account, session] = await Promise.all([accounts.get(signedIn.id), id ? sessions.get(id) : null]);
-  const admitted =
-    account && session && !isInvited(account, session)
-      ? await new SessionAdmission(redis, logger).isAdmitted(session.id, account.id)
-      : false;
-  const reason = !account ? 'inactive' : !session ? 'unknown-session' : joinRefusal(account, session, { admitted });
-  if (!account || !session || reason) {
-    await audit.record({
-      action: 'conference.denied',
-      actorAccountId: signedIn.id,
-      outcome: 'denied',
-      ...(id ? { target: `session:${id}`, sessionId: id } : {}),
-      siteId: signedIn.siteId,
-      ip: getClientAddress(),
-      detail: { reason, via: 'room page' },
-    });
-    refuse(id, account, session, admitted);
-  }
+  const entry = await checkSessionEntry(signedIn, params.id, {
+    deniedAction: 'conference.denied',
+    ip: getClientAddress(),
+    detail: { via: 'room page' },
+  });
+  if (!entry.allowed) refuse(entry.sessionId, entry.account, entry.session, entry.admitted);
+  const { account, session } = entry;
   return {
     session: { id: session.id, title: session.title, startsAt: session.startsAt, endsAt: session.endsAt },
     signalingUrl: signalingUrl(url),

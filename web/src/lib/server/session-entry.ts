@@ -1,0 +1,41 @@
+import { sessionIdSchema } from '@telemed/contract';
+import { SessionAdmission, isInvited, joinRefusal, type Account, type Session } from '@telemed/domain';
+import { logger, webDomain } from './domain.ts';
+
+/**
+ * Whether the signed-in account may be in a session right now (the room page, the imaging token):
+ * live, and invited or admitted from the waiting room. A refusal is audited under `deniedAction`
+ * with its reason; the caller answers every refusal the same way, so ids cannot be probed.
+ */
+export type SessionEntry =
+  | { allowed: true; account: Account; session: Session }
+  | { allowed: false; sessionId: string | null; account: Account | null; session: Session | null; admitted: boolean };
+
+export async function checkSessionEntry(
+  signedIn: { id: string; siteId: string },
+  rawSessionId: string | null,
+  audit: { deniedAction: string; ip: string; detail?: Record<string, unknown> },
+): Promise<SessionEntry> {
+  const { accounts, sessions, redis } = await webDomain();
+  const parsed = sessionIdSchema.safeParse(rawSessionId);
+  const sessionId = parsed.success ? parsed.data : null;
+  const [account, session] = await Promise.all([accounts.get(signedIn.id), sessionId ? sessions.get(sessionId) : null]);
+  const admitted =
+    account && session && !isInvited(account, session)
+      ? await new SessionAdmission(redis, logger).isAdmitted(session.id, account.id)
+      : false;
+  const reason = !account ? 'inactive' : !session ? 'unknown-session' : joinRefusal(account, session, { admitted });
+  if (account && session && !reason) return { allowed: true, account, session };
+  await (
+    await webDomain()
+  ).audit.record({
+    action: audit.deniedAction,
+    actorAccountId: signedIn.id,
+    siteId: signedIn.siteId,
+    ip: audit.ip,
+    outcome: 'denied',
+    ...(sessionId ? { target: `session:${sessionId}`, sessionId } : {}),
+    detail: { reason, ...audit.detail },
+  });
+  return { allowed: false, sessionId, account, session, admitted };
+}
