@@ -24,11 +24,32 @@ export const dimseSourceSettingSchema = z.object({
   retrieveMethod: z.enum(['c-get', 'c-move']),
   moveDestinationAet: aetSchema.optional(),
   maxAssociations: z.number().int().min(1).max(32).default(4),
+  /**
+   * C-MOVE only: the port of the proxy's own storage SCP, where the PACS sends the moved
+   * instances. Explicit (never picked at random): the PACS's table of move destinations names it.
+   */
+  storageScpPort: z.number().int().min(1).max(65535).optional(),
+  /** C-MOVE only: the AE title the storage SCP answers to; defaults to `moveDestinationAet`. */
+  storageScpAet: aetSchema.optional(),
+  /** C-MOVE only: the address the storage SCP listens on. */
+  storageScpHost: z.string().min(1).max(255).default('0.0.0.0'),
 });
+
+/** A C-MOVE source must name its move destination and the port of the SCP that receives it. */
+export function checkDimseRetrieveSetting(
+  setting: { retrieveMethod: 'c-get' | 'c-move'; moveDestinationAet?: string; storageScpPort?: number },
+  context: z.RefinementCtx,
+): void {
+  if (setting.retrieveMethod !== 'c-move') return;
+  if (!setting.moveDestinationAet)
+    context.addIssue({ code: 'custom', path: ['moveDestinationAet'], message: 'required for c-move' });
+  if (setting.storageScpPort === undefined)
+    context.addIssue({ code: 'custom', path: ['storageScpPort'], message: 'required for c-move' });
+}
 
 export const sourceSettingSchema = z.discriminatedUnion('kind', [
   dicomWebSourceSettingSchema,
-  dimseSourceSettingSchema,
+  dimseSourceSettingSchema.superRefine(checkDimseRetrieveSetting),
 ]);
 export type SourceSetting = z.infer<typeof sourceSettingSchema>;
 

@@ -71,6 +71,8 @@ export interface AssociationOptions {
   storeDirectory?: string;
   /** An instance has been written completely; resolve to send the C-STORE response. */
   onInstance?: (instance: InstanceFileSink) => Promise<void>;
+  /** Message IDs for the requests (default 1, 2, … per association); C-MOVE routing needs unique ones. */
+  nextMessageId?: () => number;
   signal?: AbortSignal;
 }
 
@@ -85,6 +87,7 @@ export interface OpenAssociation {
 
 interface HookedNetwork {
   socket: Socket;
+  _getNextMessageId(): number;
   sendAssociationRequest(association: DimseAssociationObject): void;
   createStoreWritableStream(context: DimsePresentationContext, request: DimseCStoreRequest): InstanceFileSink;
   createDatasetFromStoreWritableStream(
@@ -107,7 +110,7 @@ export function networkErrorToSourceError(sourceId: string, error: unknown): Sou
 }
 
 /** Pauses the socket while any writer or the consumer holds it. */
-class SocketFlow implements FlowControl {
+export class SocketFlow implements FlowControl {
   private readonly holds = new Set<object>();
   socket: Socket | undefined;
   hold(reason: object): void {
@@ -173,6 +176,7 @@ export function openAssociation(options: AssociationOptions): OpenAssociation {
   flow.socket = network.socket;
   network.socket.setNoDelay(true);
   network.socket.once('connect', () => (connected = true));
+  if (options.nextMessageId) network._getNextMessageId = options.nextMessageId;
 
   const sendAssociationRequest = network.sendAssociationRequest.bind(network);
   network.sendAssociationRequest = (association) => {

@@ -4,40 +4,46 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import dcmjsDimse from 'dcmjs-dimse';
 import { z } from 'zod';
-import { dimseSourceSettingSchema } from './config.ts';
+import { checkDimseRetrieveSetting, dimseSourceSettingSchema } from './config.ts';
 import type { DicomJsonDataset } from './dicom-json.ts';
 import { keywordOfTag, tagOfKey } from './dicom-dictionary.ts';
 import { AssociationSlotAbortedError, DimseAssociationPool } from './dimse-association-pool.ts';
 import {
   openAssociation,
   receivedDatasetBytes,
+  type AssociationOptions,
   type DimsePeer,
   type DimseRequest,
+  type OpenAssociation,
   type StorageContextProposal,
 } from './dimse-association.ts';
 import { part10Header, type InstanceFileSink } from './dimse-instance-file.ts';
-import { readInstanceIdentity } from './part10-identity.ts';
+import { readInstanceIdentity, type InstanceIdentity } from './part10-identity.ts';
+import { StorageScp } from './storage-scp.ts';
 import { Part10Instance } from './part10-instance.ts';
 import { SourceError, type InstanceFile, type StudyQuery, type StudySource } from './study-source.ts';
 
 /**
  * A PACS that speaks only classic DICOM: C-ECHO, C-FIND (study / series / image level, study
- * root) and C-GET, over dcmjs-dimse, never more associations at once than `maxAssociations`.
- * Retrieved instances are written raw to temp files (see dimse-instance-file.ts) and yielded as
- * each completes. C-MOVE (retrieveMethod 'c-move') is not implemented yet: such a source refuses
- * to be created.
+ * root) and C-GET or C-MOVE, over dcmjs-dimse, never more associations at once than
+ * `maxAssociations`. Retrieved instances are written raw to temp files (see
+ * dimse-instance-file.ts) and yielded as each completes. With C-MOVE the PACS sends them to the
+ * source's own storage SCP (storage-scp.ts, on `storageScpPort`, started on the first retrieve),
+ * which hands each to the retrieve that asked for it.
  */
 
-const { CEchoRequest, CFindRequest, CGetRequest } = dcmjsDimse.requests;
+const { CEchoRequest, CFindRequest, CGetRequest, CMoveRequest } = dcmjsDimse.requests;
 const { Status, TransferSyntax, SopClass } = dcmjsDimse.constants;
 
-export const dimseSourceSchema = dimseSourceSettingSchema.extend({
-  /** Where instances in transit are written (a subdirectory per source is made). */
-  storeDirectory: z.string().min(1).default(join(tmpdir(), 'telemed-dimse')),
-  timeoutMs: z.number().int().min(100).max(600_000).default(30_000),
-  /** Received instances waiting for the consumer before the peer is made to wait. */
-  maxQueuedInstances: z.number().int().min(1).max(256).default(4),
-});
+export const dimseSourceSchema = dimseSourceSettingSchema
+  .extend({
+    /** Where instances in transit are written (a subdirectory per source is made). */
+    storeDirectory: z.string().min(1).default(join(tmpdir(), 'telemed-dimse')),
+    timeoutMs: z.number().int().min(100).max(600_000).default(30_000),
+    /** Received instances waiting for the consumer before the peer is made to wait. */
+    maxQueuedInstances: z.number().int().min(1).max(256).default(4),
+  })
+  .superRefine(checkDimseRetrieveSetting);
 export type DimseSourceConfig = z.input<typeof dimseSourceSchema>;
 
 const uncompressed = [TransferSyntax.ExplicitVRLittleEndian, TransferSyntax.ImplicitVRLittleEndian];
@@ -157,10 +163,96 @@ export function identifierToDicomJson(raw: Buffer, transferSyntaxUid: string): D
   return Part10Instance.parse(Buffer.concat([header, raw])).toDicomJson({ instanceUrl: '' });
 }
 
+type Scope = { studyInstanceUid: string; seriesInstanceUid?: string; sopInstanceUid?: string };
+
 interface ReadyInstance {
   file: InstanceFile;
   path: string;
 }
+
+/**
+ * Received instances between the network and the consumer, C-GET and C-MOVE alike: `put` makes
+ * the peer wait (by resolving late) while `maxQueued` instances are already waiting; `drain`
+ * yields them and, when the consumer stops early, destroys and removes whatever is left.
+ */
+class RetrieveQueue {
+  private readonly ready: ReadyInstance[] = [];
+  private readonly pendingPaths = new Set<string>();
+  private readonly maxQueued: number;
+  private wake: (() => void) | undefined;
+  private roomForMore: (() => void) | undefined;
+  private ended = false;
+  private closed = false;
+  yielded = 0;
+
+  constructor(maxQueued: number) {
+    this.maxQueued = maxQueued;
+  }
+
+  private notify(): void {
+    this.wake?.();
+    this.wake = undefined;
+  }
+
+  /** Queues a written instance; resolves when the peer may send the next one. */
+  async put(path: string, file: InstanceFile): Promise<void> {
+    if (this.closed) {
+      file.body.destroy();
+      await rm(path, { force: true });
+      throw new Error('the retrieve has ended');
+    }
+    this.pendingPaths.add(path);
+    this.ready.push({ path, file });
+    this.notify();
+    while (this.ready.length >= this.maxQueued && !this.closed) {
+      await new Promise<void>((resolve) => (this.roomForMore = resolve));
+    }
+  }
+
+  /** No more instances will come. */
+  end(): void {
+    this.ended = true;
+    this.notify();
+  }
+
+  async *drain(): AsyncGenerator<InstanceFile> {
+    for (;;) {
+      const next = this.ready.shift();
+      if (next) {
+        this.roomForMore?.();
+        this.roomForMore = undefined;
+        this.pendingPaths.delete(next.path);
+        next.file.body.once('close', () => void rm(next.path, { force: true }));
+        this.yielded += 1;
+        yield next.file;
+        continue;
+      }
+      if (this.ended) return;
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+  }
+
+  /** Lets a waiting `put` go and drops what the consumer never took. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.roomForMore?.();
+    this.roomForMore = undefined;
+    for (const leftover of this.ready.splice(0)) leftover.file.body.destroy();
+    for (const path of this.pendingPaths) await rm(path, { force: true });
+    this.pendingPaths.clear();
+  }
+}
+
+function instanceFile(path: string, sopInstanceUid: string, identity: InstanceIdentity, scope: Scope): InstanceFile {
+  return {
+    studyInstanceUid: identity.studyInstanceUid ?? scope.studyInstanceUid,
+    seriesInstanceUid: identity.seriesInstanceUid ?? scope.seriesInstanceUid ?? '',
+    sopInstanceUid: sopInstanceUid || identity.sopInstanceUid || '',
+    body: createReadStream(path, { highWaterMark: 1024 * 1024 }),
+  };
+}
+
+type RetrieveResponse = { getStatus(): number; getFailures(): number };
 
 export class DimseSource implements StudySource {
   readonly id: string;
@@ -168,12 +260,10 @@ export class DimseSource implements StudySource {
   private readonly peer: DimsePeer;
   private readonly config: z.output<typeof dimseSourceSchema>;
   private readonly storeDirectory: string;
+  private storageScp: Promise<StorageScp> | undefined;
 
   constructor(config: DimseSourceConfig) {
     this.config = dimseSourceSchema.parse(config);
-    if (this.config.retrieveMethod === 'c-move') {
-      throw new RangeError(`source ${this.config.id}: C-MOVE retrieval is not implemented yet; use c-get`);
-    }
     this.id = this.config.id;
     this.pool = new DimseAssociationPool(this.config.maxAssociations);
     this.peer = {
@@ -254,10 +344,34 @@ export class DimseSource implements StudySource {
     return results;
   }
 
-  async *retrieve(
-    scope: { studyInstanceUid: string; seriesInstanceUid?: string; sopInstanceUid?: string },
-    signal?: AbortSignal,
-  ): AsyncIterable<InstanceFile> {
+  retrieve(scope: Scope, signal?: AbortSignal): AsyncIterable<InstanceFile> {
+    return this.config.retrieveMethod === 'c-move'
+      ? this.retrieveByMove(scope, signal)
+      : this.retrieveByGet(scope, signal);
+  }
+
+  /** The storage SCP C-MOVEs arrive at, started on the first C-MOVE (again after a failed start). */
+  private receiver(): Promise<StorageScp> {
+    this.storageScp ??= StorageScp.listen({
+      host: this.config.storageScpHost,
+      port: this.config.storageScpPort!,
+      aet: this.config.storageScpAet ?? this.config.moveDestinationAet!,
+      peerAet: this.config.calledAet,
+      storeDirectory: this.storeDirectory,
+      timeoutMs: this.config.timeoutMs,
+    }).catch((error: unknown) => {
+      this.storageScp = undefined;
+      throw new SourceError(
+        this.id,
+        'unavailable',
+        `the storage SCP for C-MOVE could not listen on port ${this.config.storageScpPort}`,
+        { cause: error },
+      );
+    });
+    return this.storageScp;
+  }
+
+  private async *retrieveByGet(scope: Scope, signal?: AbortSignal): AsyncGenerator<InstanceFile> {
     const request =
       scope.seriesInstanceUid && scope.sopInstanceUid
         ? CGetRequest.createImageGetRequest(scope.studyInstanceUid, scope.seriesInstanceUid, scope.sopInstanceUid)
@@ -267,105 +381,125 @@ export class DimseSource implements StudySource {
     // Our own storage contexts are proposed instead of all the library knows (which exceed 128).
     request.setAddStorageSopClassesToAssociation(false);
     await mkdir(this.storeDirectory, { recursive: true });
-    const release = await this.slot(signal);
-    const ready: ReadyInstance[] = [];
-    const pendingPaths = new Set<string>();
-    let wake: (() => void) | undefined;
-    let roomForMore: (() => void) | undefined;
-    const notify = () => {
-      wake?.();
-      wake = undefined;
-    };
-    let finalStatus: number | undefined;
-    let failures = 0;
-    request.on('response', (response: { getStatus(): number; getFailures(): number }) => {
-      const status = response.getStatus();
-      if (status === Status.Pending) return;
-      finalStatus = status;
-      failures = response.getFailures() ?? 0;
-    });
+    const queue = new RetrieveQueue(this.config.maxQueuedInstances);
     const onInstance = async (sink: InstanceFileSink) => {
       const written = await sink.written;
-      pendingPaths.add(written.path);
-      let identity: ReturnType<typeof readInstanceIdentity> = {};
+      let identity: InstanceIdentity = {};
       try {
         identity = readInstanceIdentity([written.head], written.head.length);
       } catch {
         // A head that cannot be read (e.g. deflated): the scope names study and series.
       }
-      ready.push({
-        path: written.path,
-        file: {
-          studyInstanceUid: identity.studyInstanceUid ?? scope.studyInstanceUid,
-          seriesInstanceUid: identity.seriesInstanceUid ?? scope.seriesInstanceUid ?? '',
-          sopInstanceUid: sink.fields.sopInstanceUid || identity.sopInstanceUid || '',
-          body: createReadStream(written.path, { highWaterMark: 1024 * 1024 }),
-        },
-      });
-      notify();
       // The C-STORE response waits while the consumer is behind: the peer sends no more meanwhile.
-      while (ready.length >= this.config.maxQueuedInstances) {
-        await new Promise<void>((resolve) => (roomForMore = resolve));
-      }
+      await queue.put(written.path, instanceFile(written.path, sink.fields.sopInstanceUid, identity, scope));
     };
-    const association = openAssociation({
-      peer: this.peer,
-      requests: [request],
-      storageContexts: storageContextProposals,
-      storeDirectory: this.storeDirectory,
-      onInstance,
-      signal,
+    yield* this.run('C-GET', request, queue, signal, { storageContexts: storageContextProposals, onInstance });
+  }
+
+  private async *retrieveByMove(scope: Scope, signal?: AbortSignal): AsyncGenerator<InstanceFile> {
+    const destination = this.config.moveDestinationAet!;
+    const request =
+      scope.seriesInstanceUid && scope.sopInstanceUid
+        ? CMoveRequest.createImageMoveRequest(
+            destination,
+            scope.studyInstanceUid,
+            scope.seriesInstanceUid,
+            scope.sopInstanceUid,
+          )
+        : scope.seriesInstanceUid
+          ? CMoveRequest.createSeriesMoveRequest(destination, scope.studyInstanceUid, scope.seriesInstanceUid)
+          : CMoveRequest.createStudyMoveRequest(destination, scope.studyInstanceUid);
+    await mkdir(this.storeDirectory, { recursive: true });
+    const receiver = await this.receiver();
+    const queue = new RetrieveQueue(this.config.maxQueuedInstances);
+    const messageId = receiver.nextMessageId();
+    const unregister = receiver.expect({
+      scope,
+      messageId,
+      originatorAet: this.config.callingAet,
+      take: (instance) =>
+        queue.put(
+          instance.written.path,
+          instanceFile(instance.written.path, instance.sopInstanceUid, instance.identity, scope),
+        ),
+    });
+    try {
+      yield* this.run('C-MOVE', request, queue, signal, { nextMessageId: () => messageId });
+    } finally {
+      unregister();
+    }
+  }
+
+  /** One C-GET or C-MOVE association: its instances as they arrive, its outcome as a SourceError. */
+  private async *run(
+    operation: 'C-GET' | 'C-MOVE',
+    request: DimseRequest,
+    queue: RetrieveQueue,
+    signal: AbortSignal | undefined,
+    extra: Pick<AssociationOptions, 'storageContexts' | 'onInstance' | 'nextMessageId'>,
+  ): AsyncGenerator<InstanceFile> {
+    const release = await this.slot(signal);
+    let finalStatus: number | undefined;
+    let failures = 0;
+    request.on('response', (response: RetrieveResponse) => {
+      const status = response.getStatus();
+      if (status === Status.Pending) return;
+      finalStatus = status;
+      failures = response.getFailures() ?? 0;
     });
     let finished = false;
     let failure: SourceError | undefined;
-    association.finished.then(
-      () => {
-        finished = true;
-        notify();
-      },
-      (error: SourceError) => {
-        finished = true;
-        failure = error;
-        notify();
-      },
-    );
-    let yielded = 0;
+    let association: OpenAssociation | undefined;
     try {
-      for (;;) {
-        const next = ready.shift();
-        if (next) {
-          roomForMore?.();
-          roomForMore = undefined;
-          pendingPaths.delete(next.path);
-          next.file.body.once('close', () => void rm(next.path, { force: true }));
-          yielded += 1;
-          yield next.file;
-          continue;
-        }
-        if (finished) break;
-        await new Promise<void>((resolve) => (wake = resolve));
-      }
+      association = openAssociation({
+        peer: this.peer,
+        requests: [request],
+        storeDirectory: this.storeDirectory,
+        signal,
+        ...extra,
+      });
+      association.finished.then(
+        () => {
+          finished = true;
+          queue.end();
+        },
+        (error: SourceError) => {
+          finished = true;
+          failure = error;
+          queue.end();
+        },
+      );
+      yield* queue.drain();
       if (failure) throw failure;
-      if (yielded === 0) {
+      if (queue.yielded === 0) {
+        if (finalStatus === Status.MoveDestinationUnknown) {
+          throw new SourceError(this.id, 'refused', `the PACS does not know the move destination (C-MOVE 0xa801)`);
+        }
         // 0xB000: sub-operations done with failures; 0xA7xx/0xC0xx: refused or unable to process.
         const failed =
           finalStatus !== undefined && finalStatus !== Status.Success && (failures > 0 || finalStatus !== 0xb000);
         if (failed && failures > 0) {
-          throw new SourceError(this.id, 'unavailable', `C-GET failed with status 0x${finalStatus!.toString(16)}`);
+          throw new SourceError(
+            this.id,
+            'unavailable',
+            `${operation} failed with status 0x${finalStatus!.toString(16)}`,
+          );
         }
         throw new SourceError(this.id, 'not-found', 'the PACS has no matching instances');
       }
     } finally {
-      if (!finished) association.abort();
-      roomForMore?.();
-      await association.finished.catch(() => undefined);
+      if (association && !finished) association.abort();
+      // Lets a C-STORE response held for room go out, so the association can end.
+      await queue.close();
+      await association?.finished.catch(() => undefined);
       release();
-      for (const leftover of ready) leftover.file.body.destroy();
-      for (const path of pendingPaths) await rm(path, { force: true });
     }
   }
 
   async close(): Promise<void> {
-    // Associations live for one operation each; nothing stays open between calls.
+    // Associations live for one operation each; only a C-MOVE source's storage SCP stays open.
+    const receiver = this.storageScp;
+    this.storageScp = undefined;
+    await receiver?.then((scp) => scp.close()).catch(() => undefined);
   }
 }
