@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { listen } from '@telemed/contract/server';
-import { AuditLog, StudyPrefetchQueue, connectRedis, type RedisClient } from '@telemed/domain';
+import type { RedisClient } from '@telemed/domain';
 import type { DicomProxyConfig, SourceSetting } from './config.ts';
 import { createDicomWebSource } from './dicomweb-source.ts';
 import { createDicomWebFront, type Deidentifier } from './dicomweb-front.ts';
@@ -12,7 +12,6 @@ import { ImageAudit } from './image-audit.ts';
 import { ImagingAccessError, authorizeImagingRequest, type ImagingAccess } from './imaging-access.ts';
 import { InstanceCache } from './instance-cache.ts';
 import { StudyLocator } from './study-locator.ts';
-import { startStudyPrefetcher } from './study-prefetcher.ts';
 import type { StudySource } from './study-source.ts';
 
 export interface DicomProxyService {
@@ -22,7 +21,7 @@ export interface DicomProxyService {
 
 /** Seams for what the configuration cannot express (and for tests). */
 export interface DicomProxyServiceOptions {
-  /** Builds a source from its setting; the default knows DICOMweb and DIMSE (C-GET) sources. */
+  /** Builds a source from its setting; the default knows DICOMweb and DIMSE (C-GET or C-MOVE) sources. */
   createSource?(setting: SourceSetting, timeoutMs: number): StudySource;
   /** Replaces token verification (the default checks `Authorization: Bearer` with AUTH_SECRET). */
   authorize?(request: IncomingMessage): Promise<ImagingAccess>;
@@ -67,9 +66,12 @@ export async function startDicomProxyService(
     ),
   );
   const cache = await InstanceCache.open({ directory: config.DICOM_CACHE_DIR, maxBytes: config.DICOM_CACHE_MAX_BYTES });
+  // The domain package (accounts, sessions, calendars…) is large: loaded only when there is a Redis to use it with.
+  const domain = config.REDIS_URL ? await import('@telemed/domain') : undefined;
   let redis: RedisClient | undefined;
-  if (config.REDIS_URL) redis = await connectRedis(config.REDIS_URL, (error) => logger.warn({ err: error }, 'redis'));
-  const audit = redis ? new ImageAudit(new AuditLog(redis), logger) : undefined;
+  if (config.REDIS_URL && domain)
+    redis = await domain.connectRedis(config.REDIS_URL, (error) => logger.warn({ err: error }, 'redis'));
+  const audit = redis && domain ? new ImageAudit(new domain.AuditLog(redis), logger) : undefined;
   if (!audit) logger.warn('REDIS_URL is not set: image accesses are not audited');
   const secret = config.AUTH_SECRET;
   const authorize =
@@ -117,15 +119,16 @@ export async function startDicomProxyService(
   const port = await listen(server, config.DICOM_PROXY_PORT, config.DICOM_PROXY_HOST);
   logger.info({ port, sources: sources.map((source) => source.id) }, 'dicom-proxy listening');
   // Prefetch jobs live in Redis: without it there is nothing to prefetch.
-  const prefetcher = redis
-    ? startStudyPrefetcher({
-        jobs: new StudyPrefetchQueue(redis, logger),
-        locator: new StudyLocator(sources),
-        cache,
-        logger,
-        concurrency: 2,
-      })
-    : undefined;
+  const prefetcher =
+    redis && domain
+      ? (await import('./study-prefetcher.ts')).startStudyPrefetcher({
+          jobs: new domain.StudyPrefetchQueue(redis, logger),
+          locator: new StudyLocator(sources),
+          cache,
+          logger,
+          concurrency: 2,
+        })
+      : undefined;
   return {
     port,
     close: async () => {

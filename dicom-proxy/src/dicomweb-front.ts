@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { dicomUidSchema } from '@telemed/domain';
+// The records module alone: the package index would load all of the domain (accounts, calendars…).
+import { dicomUidSchema } from '@telemed/domain/records';
 import { DeidentificationRefusal } from './deidentification.ts';
 import { DeidentifiedUidResolver, type Deidentifier, type SessionDeidentifier } from './deidentified-study.ts';
 import type { DicomJsonDataset } from './dicom-json.ts';
@@ -151,6 +152,26 @@ function parseSearch(params: URLSearchParams, level: QueryLevel, route: Route): 
     limit,
     offset,
   };
+}
+
+/** One instance of a retrieve, as the chunks it came in (never concatenated on the way through). */
+interface InstanceInScope {
+  key: InstanceKey;
+  chunks: Uint8Array[];
+  size: number;
+}
+
+/** The instance in one piece (copied only when it came in several chunks). */
+function wholeInstance({ chunks, size }: InstanceInScope): Uint8Array {
+  const first = chunks[0];
+  if (chunks.length === 1 && first) return first;
+  const whole = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    whole.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return whole;
 }
 
 /** Whether a cache write went well (a failed one only costs a later miss). */
@@ -509,11 +530,12 @@ export function createDicomWebFront(options: DicomWebFrontOptions) {
     source: StudySource,
     route: Route,
     signal: AbortSignal,
-  ): AsyncGenerator<{ key: InstanceKey; bytes: Uint8Array }> {
+  ): AsyncGenerator<InstanceInScope> {
     const study = route.studyInstanceUid ?? '';
     if (route.sopInstanceUid && route.seriesInstanceUid) {
       const key = instanceKey(source.id, study, route.seriesInstanceUid, route.sopInstanceUid);
-      yield { key, bytes: await instanceBytes(source, key, signal) };
+      const bytes = await instanceBytes(source, key, signal);
+      yield { key, chunks: [bytes], size: bytes.byteLength };
       return;
     }
     if (route.seriesInstanceUid) {
@@ -535,7 +557,8 @@ export function createDicomWebFront(options: DicomWebFrontOptions) {
               ahead.push({ key, bytes });
             }
             const first = ahead.shift()!;
-            yield { key: first.key, bytes: await first.bytes };
+            const bytes = await first.bytes;
+            yield { key: first.key, chunks: [bytes], size: bytes.byteLength };
           }
         } finally {
           ahead.length = 0;
@@ -565,7 +588,7 @@ export function createDicomWebFront(options: DicomWebFrontOptions) {
       while (storing.size >= cacheWritesInFlight) {
         if (!(await Promise.race(storing))) allStored = false;
       }
-      const { bytes, stored } = await cache.stage(key, file.body);
+      const { chunks, size, stored } = await cache.stageChunks(key, file.body);
       const done = settled(stored);
       storing.add(done);
       void done.then((ok) => {
@@ -575,7 +598,7 @@ export function createDicomWebFront(options: DicomWebFrontOptions) {
       const list = seen.get(series.data) ?? [];
       list.push(sop.data);
       seen.set(series.data, list);
-      yield { key, bytes };
+      yield { key, chunks, size };
     }
     for (const ok of await Promise.all(storing)) if (!ok) allStored = false;
     if (seen.size === 0) throw new FrontError(404, 'not_found', 'no instances in scope');
@@ -614,20 +637,23 @@ export function createDicomWebFront(options: DicomWebFrontOptions) {
     }
     const writer = new MultipartRelatedWriter(response, 'application/dicom');
     let withheld = 0;
-    for await (const { bytes } of instancesInScope(source, route, signal)) {
-      const syntax = readInstanceIdentity([bytes], bytes.byteLength).transferSyntaxUid;
+    for await (const instance of instancesInScope(source, route, signal)) {
+      const syntax = readInstanceIdentity(instance.chunks, instance.size).transferSyntaxUid;
       if (!syntax) throw new Part10Error('the file meta has no transfer syntax');
-      let body = bytes;
+      const contentType = `application/dicom; transfer-syntax=${syntax}`;
       if (session) {
+        let body: Uint8Array;
         try {
-          body = session.part10(bytes);
+          body = session.part10(wholeInstance(instance));
         } catch (error) {
           withholdOrThrow(error, route);
           withheld += 1;
           continue;
         }
+        await writer.writePart(body, contentType);
+      } else {
+        await writer.writePartChunks(instance.chunks, instance.size, contentType);
       }
-      await writer.writePart(body, `application/dicom; transfer-syntax=${syntax}`);
       tracked?.countInstance();
     }
     if (withheld > 0) tracked?.note({ withheld });
@@ -648,9 +674,10 @@ export function createDicomWebFront(options: DicomWebFrontOptions) {
   ): Promise<void> {
     let started = false;
     let withheld = 0;
-    for await (const { key, bytes } of instancesInScope(source, route, signal)) {
+    for await (const instance of instancesInScope(source, route, signal)) {
+      const key = instance.key;
       // Built with the original UIDs: de-identification remaps every UID in the BulkDataURIs.
-      let json = Part10Instance.parse(bytes).toDicomJson({ instanceUrl: instanceUrl(request, key) });
+      let json = Part10Instance.parse(wholeInstance(instance)).toDicomJson({ instanceUrl: instanceUrl(request, key) });
       if (session) {
         try {
           json = session.dataset(json);

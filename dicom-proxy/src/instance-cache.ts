@@ -1,6 +1,8 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { createHash, hash as hashOnce, randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
+import { promisify } from 'node:util';
 
 /**
  * Disk cache of Part 10 instances in front of the PACS sources. Layout under the directory:
@@ -10,8 +12,8 @@ import { dirname, join, relative, sep } from 'node:path';
  *   series/<source>/<study>/<series>.json                 SOP Instance UIDs of a fully retrieved series
  *   tmp/                                                  writes in progress, renamed when complete
  *
- * An entry is served only when its bytes match the sidecar, so a torn or flipped file is dropped
- * and fetched again. Eviction is least recently used by total size; the order survives a restart
+ * An entry is served only when its bytes match the sidecar (checked on every read), so a torn or flipped file is dropped and fetched again. The
+ * sidecar need not be written after the data: any state in between is a mismatch, i.e. a miss. Eviction is least recently used by total size; the order survives a restart
  * through file mtimes (touched on every hit).
  */
 
@@ -44,6 +46,85 @@ function segments(key: SeriesKey): string[] {
   const parts = [key.sourceId, key.studyInstanceUid, key.seriesInstanceUid];
   for (const part of parts) if (!safeSegment.test(part)) throw new Error(`unsafe cache path segment: ${part}`);
   return parts;
+}
+
+// The callback API: plain descriptors, no FileHandle objects for the garbage collector to chase.
+const openFd = promisify(fs.open);
+const closeFd = promisify(fs.close);
+const readFd = promisify(fs.read);
+const writevFd = promisify(fs.writev);
+const writeFd = promisify(fs.write);
+
+/** The first `length` bytes of a file and whether it is exactly that long; undefined if unreadable. */
+async function readExactly(file: string, length: number): Promise<Buffer | undefined> {
+  let fd: number;
+  try {
+    fd = await openFd(file, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    // One byte more than expected: a longer file is as wrong as a shorter one.
+    const buffer = Buffer.allocUnsafe(length + 1);
+    let at = 0;
+    for (;;) {
+      const { bytesRead } = await readFd(fd, buffer, at, buffer.length - at, at);
+      if (bytesRead === 0) break;
+      at += bytesRead;
+      if (at > length) return undefined;
+    }
+    return at === length ? buffer.subarray(0, length) : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    await closeFd(fd).catch(() => undefined);
+  }
+}
+
+/** A small text file (a sidecar) in three operations; undefined if unreadable or too long. */
+async function readSmall(file: string): Promise<string | undefined> {
+  let fd: number;
+  try {
+    fd = await openFd(file, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    const buffer = Buffer.allocUnsafe(256);
+    const { bytesRead } = await readFd(fd, buffer, 0, buffer.length, 0);
+    return bytesRead < buffer.length ? buffer.toString('utf8', 0, bytesRead) : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    await closeFd(fd).catch(() => undefined);
+  }
+}
+
+/** Writes `chunks` (`size` bytes) to a new file. */
+async function writeChunks(file: string, chunks: readonly Uint8Array[], size: number): Promise<void> {
+  const fd = await openFd(file, 'w');
+  try {
+    // writev takes at most IOV_MAX buffers and may write less than asked: finish piecewise then.
+    let written = chunks.length <= 1024 ? (await writevFd(fd, chunks as Uint8Array[])).bytesWritten : 0;
+    if (written < size) {
+      let skip = written;
+      for (const chunk of chunks) {
+        if (skip >= chunk.byteLength) {
+          skip -= chunk.byteLength;
+          continue;
+        }
+        let offset = skip;
+        skip = 0;
+        while (offset < chunk.byteLength) {
+          const { bytesWritten } = await writeFd(fd, chunk, offset, chunk.byteLength - offset, written);
+          offset += bytesWritten;
+          written += bytesWritten;
+        }
+      }
+    }
+  } finally {
+    await closeFd(fd);
+  }
 }
 
 /** A plain Uint8Array view (callers compare and slice bytes; Buffer's extras are not part of the API). */
@@ -119,25 +200,26 @@ export class InstanceCache {
   /** The verified bytes of a cached instance, or `undefined` (a bad entry is removed). */
   async read(key: InstanceKey): Promise<Uint8Array | undefined> {
     const path = this.relativePath(key);
-    if (!this.entries.has(path)) return undefined;
+    const expected = this.entries.get(path);
+    if (expected === undefined) return undefined;
     const file = this.absolute(path);
-    const [bytes, sidecar] = await Promise.all([
-      readFile(file).catch(() => undefined),
-      readFile(`${file}.sha256`, 'utf8').catch(() => undefined),
-    ]);
+    const [bytes, sidecar] = await Promise.all([readExactly(file, expected), readSmall(`${file}.sha256`)]);
     const [digest, size] = sidecar?.trim().split(' ') ?? [];
-    if (!bytes || bytes.length !== Number(size) || createHash('sha256').update(bytes).digest('hex') !== digest) {
-      await this.remove(path);
+    if (!bytes || bytes.length !== Number(size) || hashOnce('sha256', bytes, 'hex') !== digest) {
+      // Only if the entry was not rewritten meanwhile (a fresh write must not be dropped).
+      if (this.entries.get(path) === expected && !this.inFlight.has(path)) await this.remove(path);
       return undefined;
     }
-    this.entries.delete(path);
-    this.entries.set(path, bytes.length);
+    if (this.entries.has(path)) {
+      this.entries.delete(path);
+      this.entries.set(path, bytes.length);
+    }
     // The mtime only orders eviction after a restart: once a minute per entry is enough, and never awaited.
     const now = Date.now();
     if (now - (this.touchedAt.get(path) ?? 0) > 60_000) {
       this.touchedAt.set(path, now);
       const date = new Date(now);
-      utimes(file, date, date).catch(() => undefined);
+      fs.utimes(file, date, date, () => undefined);
     }
     return plainBytes(bytes);
   }
@@ -175,6 +257,17 @@ export class InstanceCache {
     key: InstanceKey,
     body: AsyncIterable<Uint8Array>,
   ): Promise<{ bytes: Uint8Array; stored: Promise<void> }> {
+    const { chunks, size, stored } = await this.stageChunks(key, body);
+    const first = chunks[0];
+    const bytes = chunks.length === 1 && first ? first : Buffer.concat(chunks, size);
+    return { bytes: bytes instanceof Buffer ? plainBytes(bytes) : bytes, stored };
+  }
+
+  /** Like `stage`, with the bytes as the chunks they came in (never concatenated). */
+  async stageChunks(
+    key: InstanceKey,
+    body: AsyncIterable<Uint8Array>,
+  ): Promise<{ chunks: Uint8Array[]; size: number; stored: Promise<void> }> {
     const path = this.relativePath(key);
     const temporary = join(this.directory, 'tmp', randomUUID());
     const hash = createHash('sha256');
@@ -185,22 +278,21 @@ export class InstanceCache {
       chunks.push(chunk);
       size += chunk.byteLength;
     }
-    // One instance is in memory anyway (it is returned): written in one go, no stream round trips.
-    const bytes = chunks.length === 1 && chunks[0] instanceof Buffer ? chunks[0] : Buffer.concat(chunks, size);
-    const stored = this.store(path, temporary, bytes, hash.digest('hex'));
+    const stored = this.store(path, temporary, chunks, size, hash.digest('hex'));
     // Marked handled: a caller that only wants the bytes must not crash the process when the disk fails.
     stored.catch(() => undefined);
-    return { bytes: plainBytes(bytes), stored };
+    return { chunks, size, stored };
   }
 
-  private async store(path: string, temporary: string, bytes: Buffer, digest: string): Promise<void> {
+  private async store(
+    path: string,
+    temporary: string,
+    chunks: readonly Uint8Array[],
+    size: number,
+    digest: string,
+  ): Promise<void> {
     try {
-      const handle = await open(temporary, 'w');
-      try {
-        await handle.writeFile(bytes);
-      } finally {
-        await handle.close();
-      }
+      await writeChunks(temporary, chunks, size);
     } catch (error) {
       await rm(temporary, { force: true });
       throw error;
@@ -212,16 +304,25 @@ export class InstanceCache {
       if (this.madeDirectories.size > 10_000) this.madeDirectories.clear();
       this.madeDirectories.add(directory);
     }
-    // Data first, checksum last: a crash in between leaves an entry without sidecar, i.e. a miss.
-    if (this.entries.has(path)) await rm(`${file}.sha256`, { force: true });
-    await rename(temporary, file);
-    await writeFile(`${temporary}.sha256`, `${digest} ${bytes.length}\n`);
-    await rename(`${temporary}.sha256`, `${file}.sha256`);
+    // Data and checksum side by side: until both are in place the entry is a mismatch, i.e. a miss.
     const previous = this.entries.get(path);
-    if (previous !== undefined) this.totalBytes -= previous;
+    if (previous !== undefined) {
+      this.totalBytes -= previous;
+      this.entries.delete(path);
+    }
+    try {
+      await Promise.all([rename(temporary, file), writeFile(`${file}.sha256`, `${digest} ${size}\n`)]);
+    } catch (error) {
+      await Promise.all([
+        rm(temporary, { force: true }),
+        rm(file, { force: true }),
+        rm(`${file}.sha256`, { force: true }),
+      ]);
+      throw error;
+    }
     this.entries.delete(path);
-    this.entries.set(path, bytes.length);
-    this.totalBytes += bytes.length;
+    this.entries.set(path, size);
+    this.totalBytes += size;
     await this.evict(path);
   }
 

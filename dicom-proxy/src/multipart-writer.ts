@@ -2,9 +2,14 @@ import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 
 /**
- * Writes a `multipart/related` body (RFC 2387, PS3.18 §8.7.3.3) part by part, waiting for the
- * socket to drain between parts so a slow client slows the upstream rather than filling memory.
+ * Writes a `multipart/related` body (RFC 2387, PS3.18 §8.7.3.3) part by part. Up to
+ * `bufferedBytes` may wait in the socket's queue (so the next part is being read while the kernel
+ * sends this one); beyond that the writer waits for the socket to drain, so a slow client slows
+ * the upstream rather than filling memory.
  */
+
+/** How much may be queued on the socket before a part waits for it to drain. */
+const bufferedBytes = 2 * 1024 * 1024;
 export class MultipartRelatedWriter {
   readonly boundary = `telemed-${randomBytes(12).toString('hex')}`;
   private readonly response: ServerResponse;
@@ -28,12 +33,32 @@ export class MultipartRelatedWriter {
   }
 
   async writePart(bytes: Uint8Array, contentType: string, headers: Record<string, string> = {}): Promise<void> {
+    await this.writePartChunks([bytes], bytes.byteLength, contentType, headers);
+  }
+
+  /**
+   * A part given as the chunks it arrived in (`size` bytes in all): never concatenated, and sent
+   * with its head in one system call (the socket is corked meanwhile).
+   */
+  async writePartChunks(
+    chunks: readonly Uint8Array[],
+    size: number,
+    contentType: string,
+    headers: Record<string, string> = {},
+  ): Promise<void> {
     this.start();
-    const head = [`--${this.boundary}`, `Content-Type: ${contentType}`, `Content-Length: ${bytes.byteLength}`];
+    const head = [`--${this.boundary}`, `Content-Type: ${contentType}`, `Content-Length: ${size}`];
     for (const [name, value] of Object.entries(headers)) head.push(`${name}: ${value}`);
-    this.response.write(`${this.parts === 0 ? '' : '\r\n'}${head.join('\r\n')}\r\n\r\n`);
+    this.response.cork();
+    try {
+      this.response.write(`${this.parts === 0 ? '' : '\r\n'}${head.join('\r\n')}\r\n\r\n`);
+      for (const chunk of chunks) this.response.write(chunk);
+    } finally {
+      this.response.uncork();
+    }
     this.parts += 1;
-    if (!this.response.write(bytes)) await this.drained();
+    if (this.response.destroyed) throw new Error('client went away');
+    if (this.response.writableLength > bufferedBytes) await this.drained();
   }
 
   private async drained(): Promise<void> {
