@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, statfs } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,8 +14,9 @@ import { startTestOrthanc, type PrivateOrthanc } from '../../stack/private-ortha
  * `npm run bench:dicom`: a whole-series WADO-RS retrieve of a 300-slice 512×512 CT, straight from
  * a private Orthanc (the baseline, same run) and through the DICOM proxy with an empty cache
  * (cold) and a filled one (warm), rounds alternating. The proxy runs in its own process so its
- * peak RSS (VmHWM) is its alone. Then a ~1 GB series for the peak RSS at that size. When the
- * DIMSE helper's bench/dicom/dimse-retrieve.ts is present its figures are folded in.
+ * peak RSS (VmHWM) is its alone. Then a ~1 GB series for the peak RSS at that size, and DIMSE
+ * retrieval (bench/dicom/dimse-retrieve.ts: C-GET through the proxy's source vs dcmtk's getscu),
+ * whose figures are folded in with a `dimse_` prefix.
  */
 
 const ROUNDS = 3;
@@ -187,10 +187,9 @@ async function compare(
 const throughput = (list: RetrieveFigures[]) => median(list.map((f) => f.bytes / 1024 ** 2 / f.seconds));
 const firstMs = (list: RetrieveFigures[]) => median(list.map((f) => f.firstInstanceMs));
 
-/** Runs the DIMSE helper's bench, when there is one, and returns its last-line JSON. */
+/** Runs the DIMSE retrieval bench and returns its last-line JSON. */
 async function dimseFigures(): Promise<Record<string, unknown> | undefined> {
   const script = join(ROOT, 'bench/dicom/dimse-retrieve.ts');
-  if (!existsSync(script)) return undefined;
   const child = spawn(process.execPath, [script], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   tieToLauncher(child);
   let output = '';
