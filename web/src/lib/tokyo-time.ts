@@ -3,9 +3,11 @@ import type { Language } from './i18n.ts';
 /** Times are stored in UTC and always shown in Japan time, whatever the browser's zone. */
 export const DISPLAY_TIME_ZONE = 'Asia/Tokyo';
 
-export function formatTokyoRange(startsAt: string, endsAt: string, language: Language): string {
-  const locale = language === 'ja' ? 'ja-JP' : 'en-GB';
-  const day = new Intl.DateTimeFormat(locale, {
+const localeOf = (language: Language) => (language === 'ja' ? 'ja-JP' : 'en-GB');
+
+/** Date, weekday and time in Japan time, e.g. 「2026年12月1日(火) 10:30」. */
+const dayAndTime = (language: Language) =>
+  new Intl.DateTimeFormat(localeOf(language), {
     timeZone: DISPLAY_TIME_ZONE,
     year: 'numeric',
     month: 'short',
@@ -14,6 +16,10 @@ export function formatTokyoRange(startsAt: string, endsAt: string, language: Lan
     hour: '2-digit',
     minute: '2-digit',
   });
+
+export function formatTokyoRange(startsAt: string, endsAt: string, language: Language): string {
+  const locale = localeOf(language);
+  const day = dayAndTime(language);
   const time = new Intl.DateTimeFormat(locale, { timeZone: DISPLAY_TIME_ZONE, hour: '2-digit', minute: '2-digit' });
   const start = new Date(startsAt);
   const end = new Date(endsAt);
@@ -25,13 +31,5 @@ export function formatTokyoRange(startsAt: string, endsAt: string, language: Lan
 
 /** One moment in Japan time, e.g. 「2026年12月1日(火) 10:30」. */
 export function formatTokyoTime(instant: string, language: Language): string {
-  return new Intl.DateTimeFormat(language === 'ja' ? 'ja-JP' : 'en-GB', {
-    timeZone: DISPLAY_TIME_ZONE,
-    year: 'numeric',
-    month: 'short',
-    day: 'numeric',
-    weekday: 'short',
-    hour: '2-digit',
-    minute: '2-digit',
-  }).format(new Date(instant));
+  return dayAndTime(language).format(new Date(instant));
 }
