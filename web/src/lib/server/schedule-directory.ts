@@ -1,4 +1,4 @@
-import type { Account, Session, Site } from '@telemed/domain';
+import { sessionPhase, type Account, type Session, type Site } from '@telemed/domain';
 import type { SessionCard } from '../schedule/session-card.ts';
 import { webDomain } from './domain.ts';
 
@@ -45,7 +45,8 @@ export async function scheduleDirectory(): Promise<Directory> {
   };
 }
 
-export function sessionCard(session: Session, status: Session['status'], directory: Directory): SessionCard {
+/** What a list or calendar shows of a session, with its status at `now`. */
+export function sessionCard(session: Session, directory: Directory, now = new Date()): SessionCard {
   const sites = new Map(directory.sites.map((site) => [site.id, site]));
   const host = directory.accounts.find((account) => account.id === session.hostAccountId);
   return {
@@ -54,7 +55,7 @@ export function sessionCard(session: Session, status: Session['status'], directo
     description: session.description,
     startsAt: session.startsAt,
     endsAt: session.endsAt,
-    status,
+    status: sessionPhase(session, now),
     hostName: host?.displayName ?? '—',
     sites: session.invitedSiteIds.map((id) => ({
       id,

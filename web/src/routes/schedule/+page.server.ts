@@ -1,4 +1,4 @@
-import { maySeeAllSessions, mayScheduleSessions, sessionPhase } from '@telemed/domain';
+import { maySeeAllSessions, mayScheduleSessions } from '@telemed/domain';
 import { webDomain } from '#lib/server/domain.ts';
 import { requireAccount } from '#lib/server/guards.ts';
 import { scheduleDirectory, sessionCard } from '#lib/server/schedule-directory.ts';
@@ -54,6 +54,6 @@ export const load: PageServerLoad = async ({ locals, url }) => {
     today,
     seesAll,
     mayCreate: account ? mayScheduleSessions(account) : false,
-    sessions: found.map((session) => sessionCard(session, sessionPhase(session, now), directory)),
+    sessions: found.map((session) => sessionCard(session, directory, now)),
   };
 };

@@ -1,4 +1,3 @@
-import { sessionPhase } from '@telemed/domain';
 import { webDomain } from '#lib/server/domain.ts';
 import { requireAccount } from '#lib/server/guards.ts';
 import { scheduleDirectory, sessionCard } from '#lib/server/schedule-directory.ts';
@@ -13,7 +12,7 @@ export const load: PageServerLoad = async ({ locals, url }) => {
   const [mine, directory] = await Promise.all([sessions.listFor(signedIn), scheduleDirectory()]);
   const now = new Date();
   const pastLimit = now.getTime() - PAST_DAYS * 24 * 3600_000;
-  const cards = mine.map((session) => sessionCard(session, sessionPhase(session, now), directory));
+  const cards = mine.map((session) => sessionCard(session, directory, now));
   return {
     live: cards.filter((card) => card.status === 'live'),
     upcoming: cards.filter((card) => card.status === 'scheduled'),

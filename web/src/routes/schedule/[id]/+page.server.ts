@@ -46,7 +46,7 @@ export const load: PageServerLoad = async (event) => {
   const open = phase === 'scheduled' || phase === 'live';
   const names = new Map(directory.accounts.map((account) => [account.id, account.displayName]));
   return {
-    session: sessionCard(session, phase, directory),
+    session: sessionCard(session, directory),
     sites: directory.sites.map(({ id, nameJa, nameEn }) => ({ id, nameJa, nameEn })),
     invitedAccounts: session.invitedAccountIds.map((id) => names.get(id) ?? id),
     cases: session.cases.map((sessionCase) => ({
