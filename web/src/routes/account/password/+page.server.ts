@@ -1,5 +1,6 @@
 import { error, fail, redirect } from '@sveltejs/kit';
 import { InputError, PASSWORD_MIN_LENGTH, issue, newPasswordIssues, type FieldIssue } from '@telemed/domain';
+import { auditAs } from '#lib/server/actor.ts';
 import { webDomain } from '#lib/server/domain.ts';
 import { requireAccount, safeReturnPath } from '#lib/server/guards.ts';
 import { confirmCurrentPassword } from '#lib/server/signin-flow.ts';
@@ -26,7 +27,7 @@ const text = (value: FormDataEntryValue | undefined) => (typeof value === 'strin
 export const actions: Actions = {
   default: async ({ request, locals, url, cookies, getClientAddress }) => {
     const signedIn = requireAccount(locals, url);
-    const { accounts, audit, signins } = await webDomain();
+    const { accounts, signins } = await webDomain();
     const account = await accounts.get(signedIn.id);
     if (!account?.active) error(403, { message: 'account unavailable', code: 'forbidden' });
 
@@ -43,15 +44,10 @@ export const actions: Actions = {
 
     const ip = getClientAddress();
     const record = (outcome: 'success' | 'failure' | 'denied', detail?: Record<string, unknown>) =>
-      audit.record({
-        action: 'account.password-changed',
-        actorAccountId: account.id,
-        target: `account:${account.id}`,
-        outcome,
-        siteId: account.siteId,
-        ip,
-        ...(detail ? { detail } : {}),
-      });
+      auditAs(
+        { account, ip },
+        { action: 'account.password-changed', target: `account:${account.id}`, outcome, ...(detail ? { detail } : {}) },
+      );
 
     const check = await confirmCurrentPassword(account, currentPassword, ip);
     if (check.kind === 'rate-limited') {

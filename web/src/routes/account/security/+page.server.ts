@@ -2,6 +2,7 @@ import { error, fail, redirect } from '@sveltejs/kit';
 import QRCode from 'qrcode';
 import { issue, mustUseSecondFactor, totpCodeSchema, totpUri, type Account, type AuditOutcome } from '@telemed/domain';
 import { webConfig } from '#lib/server/config.ts';
+import { auditAs } from '#lib/server/actor.ts';
 import { webDomain } from '#lib/server/domain.ts';
 import { requireAccount, safeReturnPath } from '#lib/server/guards.ts';
 import { confirmCurrentPassword } from '#lib/server/signin-flow.ts';
@@ -53,17 +54,7 @@ export const load: PageServerLoad = async (event) => {
 };
 
 function audit(account: Account, action: string, outcome: AuditOutcome, ip: string, detail?: Record<string, unknown>) {
-  return webDomain().then(({ audit }) =>
-    audit.record({
-      action,
-      actorAccountId: account.id,
-      target: `account:${account.id}`,
-      outcome,
-      siteId: account.siteId,
-      ip,
-      ...(detail ? { detail } : {}),
-    }),
-  );
+  return auditAs({ account, ip }, { action, target: `account:${account.id}`, outcome, ...(detail ? { detail } : {}) });
 }
 
 export const actions: Actions = {
