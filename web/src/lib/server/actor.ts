@@ -20,9 +20,12 @@ export async function signedInActor(event: Pick<RequestEvent, 'locals' | 'url' |
   return { account, ip: event.getClientAddress() };
 }
 
-/** One audit record of something the actor did: their account, their site and their address. */
+/**
+ * One audit record of something the actor did: their account, their site and their address. A
+ * signed-in account whose full record is not loaded (a refusal, a sign-out) is enough.
+ */
 export async function auditAs(
-  actor: Actor,
+  actor: { account: Pick<Account, 'id' | 'siteId'>; ip: string },
   entry: Pick<AuditEntry, 'action' | 'outcome' | 'target' | 'sessionId' | 'detail'>,
 ): Promise<void> {
   const { audit } = await webDomain();

@@ -1,5 +1,6 @@
 import { sessionIdSchema } from '@telemed/contract';
 import { SessionAdmission, isInvited, joinRefusal, type Account, type Session } from '@telemed/domain';
+import { auditAs } from './actor.ts';
 import { logger, webDomain } from './domain.ts';
 
 /**
@@ -26,16 +27,14 @@ export async function checkSessionEntry(
       : false;
   const reason = !account ? 'inactive' : !session ? 'unknown-session' : joinRefusal(account, session, { admitted });
   if (account && session && !reason) return { allowed: true, account, session };
-  await (
-    await webDomain()
-  ).audit.record({
-    action: audit.deniedAction,
-    actorAccountId: signedIn.id,
-    siteId: signedIn.siteId,
-    ip: audit.ip,
-    outcome: 'denied',
-    ...(sessionId ? { target: `session:${sessionId}`, sessionId } : {}),
-    detail: { reason, ...audit.detail },
-  });
+  await auditAs(
+    { account: signedIn, ip: audit.ip },
+    {
+      action: audit.deniedAction,
+      outcome: 'denied',
+      ...(sessionId ? { target: `session:${sessionId}`, sessionId } : {}),
+      detail: { reason, ...audit.detail },
+    },
+  );
   return { allowed: false, sessionId, account, session, admitted };
 }

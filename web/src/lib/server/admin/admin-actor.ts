@@ -2,7 +2,7 @@ import { error, type RequestEvent } from '@sveltejs/kit';
 import type { Account } from '@telemed/domain';
 import { webDomain } from '../domain.ts';
 import { requireAccount } from '../guards.ts';
-import type { Actor } from '../actor.ts';
+import { auditAs, type Actor } from '../actor.ts';
 
 /** Who is doing an administrative action, and from where (for the audit trail). */
 export type AdminActor = Actor;
@@ -17,18 +17,14 @@ export async function adminActor(
   permitted: (account: Account) => boolean,
 ): Promise<AdminActor> {
   const signedIn = requireAccount(event.locals, event.url);
-  const { accounts, audit } = await webDomain();
+  const { accounts } = await webDomain();
   const account = await accounts.get(signedIn.id);
   const ip = event.getClientAddress();
   if (!account?.active || !permitted(account)) {
-    await audit.record({
-      action: 'admin.denied',
-      actorAccountId: signedIn.id,
-      siteId: signedIn.siteId,
-      ip,
-      outcome: 'denied',
-      detail: { path: event.url.pathname },
-    });
+    await auditAs(
+      { account: signedIn, ip },
+      { action: 'admin.denied', outcome: 'denied', detail: { path: event.url.pathname } },
+    );
     error(403, 'forbidden', { code: 'forbidden' });
   }
   return { account, ip };
