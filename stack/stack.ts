@@ -11,6 +11,7 @@ import { pino } from 'pino';
 import { connectRedis, seedDemo } from '@telemed/domain';
 import { tieToLauncher } from './child-lifetime.ts';
 import { freeMediaPorts, freeTcpPort } from './free-port.ts';
+import { dicomProxyNodeFlags, nodeCompileCacheDir } from './node-runtime.ts';
 import { ensureDemoStudy } from './demo-study.ts';
 import { startPrivateOrthanc, type PrivateOrthanc } from './private-orthanc.ts';
 import { startPrivateRedis, type PrivateRedis } from './private-redis.ts';
@@ -149,7 +150,13 @@ export async function launchStack(options: StackOptions): Promise<Stack> {
     }
 
     const common = { LOG_LEVEL: 'info', ...options.env };
-    const specs: { name: ServiceName; entry: string; env: Record<string, string>; health: string }[] = [
+    const specs: {
+      name: ServiceName;
+      entry: string;
+      nodeFlags?: string[];
+      env: Record<string, string>;
+      health: string;
+    }[] = [
       {
         name: 'sfu',
         entry: 'sfu/src/main.ts',
@@ -177,6 +184,7 @@ export async function launchStack(options: StackOptions): Promise<Stack> {
       {
         name: 'dicom-proxy',
         entry: 'dicom-proxy/src/main.ts',
+        nodeFlags: dicomProxyNodeFlags,
         env: {
           DICOM_PROXY_PORT: String(ports.dicomProxy),
           DICOM_SOURCES: dicomSources,
@@ -201,7 +209,7 @@ export async function launchStack(options: StackOptions): Promise<Stack> {
     ];
 
     for (const spec of specs) {
-      const service = await startService(spec.name, spec.entry, { ...common, ...spec.env }, options.logs);
+      const service = await startService(spec, { ...common, ...spec.env }, options.logs);
       services.push(service);
       await waitHealthy(service, spec.health);
     }
@@ -278,14 +286,13 @@ async function seed(redisUrl: string): Promise<void> {
 }
 
 async function startService(
-  name: ServiceName,
-  entry: string,
+  { name, entry, nodeFlags = [] }: { name: ServiceName; entry: string; nodeFlags?: string[] },
   env: Record<string, string>,
   logs: StackOptions['logs'],
 ): Promise<RunningService> {
-  const child = spawn(process.execPath, [join(projectRoot, entry)], {
+  const child = spawn(process.execPath, [...nodeFlags, join(projectRoot, entry)], {
     cwd: projectRoot,
-    env: { ...process.env, ...env, NODE_ENV: 'production' },
+    env: { NODE_COMPILE_CACHE: nodeCompileCacheDir, ...process.env, ...env, NODE_ENV: 'production' },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });

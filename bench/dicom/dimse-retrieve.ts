@@ -8,10 +8,12 @@ import { dcmtkEnvironment, startTestDcmqrscp, type PrivateDcmqrscp } from '../..
 
 /**
  * Part of `npm run bench:dicom`: one CT series (default 300 slices of 512×512) retrieved from the
- * same dcmqrscp by DCMTK's getscu (the baseline, TCP_NODELAY=1, same max PDU) and through
- * DimseSource's C-GET (every instance written to a temp file, then read by the consumer), in
- * alternating rounds. Prints MB/s for both, their ratio, and the peak RSS sampled while the Node
- * side retrieves; the last line is one JSON object.
+ * same dcmqrscp by DCMTK's getscu (the baseline, TCP_NODELAY=1, same max PDU, writing each
+ * instance to disk) and through DimseSource's C-GET (each instance received into memory and read
+ * whole by the consumer, as the front's cache does), in alternating rounds. Prints MB/s for both,
+ * their ratio, the peak RSS sampled while the Node side retrieves and the RSS before the first
+ * retrieve (the synthetic series is made in this process); the last line is one JSON object.
+ * The machine is shared and noisy: compare within one run, and run it more than once.
  */
 
 const SLICES = Number(process.env.BENCH_SLICES ?? 300);
@@ -90,6 +92,8 @@ try {
 
   const getscuRates: number[] = [];
   const proxyRates: number[] = [];
+  // Before any retrieve: what the retrieves add is the difference.
+  const startRss = process.memoryUsage.rss();
   let peakRss = 0;
   for (let round = 0; round < ROUNDS; round++) {
     const outDir = join(work, `getscu-${round}`);
@@ -101,7 +105,7 @@ try {
     await rm(outDir, { recursive: true, force: true });
     getscuRates.push(getscuBytes / 1e6 / getscuSeconds);
 
-    const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20);
+    const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 20);
     started = performance.now();
     let bytes = 0;
     let count = 0;
@@ -126,6 +130,7 @@ try {
     dimse_source_mb_per_s: round2(dimseMbps),
     dimse_vs_getscu_ratio: round2(dimseMbps / getscuMbps),
     dimse_peak_rss_mb: round2(peakRss / 1e6),
+    dimse_rss_before_mb: round2(startRss / 1e6),
   };
   console.log(JSON.stringify(figures));
 } finally {

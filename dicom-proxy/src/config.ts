@@ -75,26 +75,41 @@ const sourcesSetting = z
       ),
   );
 
-const dicomProxyConfigSchema = z.object({
-  DICOM_PROXY_HOST: z.string().default('127.0.0.1'),
-  DICOM_PROXY_PORT: portSetting(3003),
-  LOG_LEVEL: logLevelSetting,
-  DICOM_SOURCES: sourcesSetting,
-  DICOM_CACHE_DIR: z.string().min(1).default('.cache/dicom-proxy'),
-  DICOM_CACHE_MAX_BYTES: z.coerce
-    .number()
-    .int()
-    .min(1024 ** 2)
-    .default(20 * 1024 ** 3),
-  /** Upstream timeout: for the answer to start, and between two body chunks. */
-  DICOM_UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
-  /** Public DICOMweb root written into BulkDataURIs (else taken from the request's Host). */
-  DICOM_PROXY_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
-  /** Verifies the viewer's bearer tokens (shared with the web server, which mints them). */
-  AUTH_SECRET: z.string().min(32).optional(),
-  /** Where image accesses are audited (the domain's audit stream); unset → not audited (dev only). */
-  REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
-});
+const dicomProxyConfigSchema = z
+  .object({
+    DICOM_PROXY_HOST: z.string().default('127.0.0.1'),
+    DICOM_PROXY_PORT: portSetting(3003),
+    LOG_LEVEL: logLevelSetting,
+    DICOM_SOURCES: sourcesSetting,
+    DICOM_CACHE_DIR: z.string().min(1).default('.cache/dicom-proxy'),
+    DICOM_CACHE_MAX_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024 ** 2)
+      .default(20 * 1024 ** 3),
+    /** Upstream timeout: for the answer to start, and between two body chunks. */
+    DICOM_UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+    /** Public DICOMweb root written into BulkDataURIs (else taken from the request's Host). */
+    DICOM_PROXY_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+    /** Verifies the viewer's bearer tokens (shared with the web server, which mints them). */
+    AUTH_SECRET: z.string().min(32).optional(),
+    /** The domain's Redis: the audit trail every image access goes to, and the prefetch jobs. */
+    REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+    /**
+     * `redis` (default): every image access is audited, so REDIS_URL is required. `off`: nothing
+     * is recorded — for development and benchmarks only, and logged as such at every start.
+     */
+    DICOM_AUDIT: z.enum(['redis', 'off']).default('redis'),
+  })
+  .superRefine((config, context) => {
+    if (config.DICOM_AUDIT === 'redis' && !config.REDIS_URL) {
+      context.addIssue({
+        code: 'custom',
+        path: ['REDIS_URL'],
+        message: 'required: every image access is audited (DICOM_AUDIT=off only for development)',
+      });
+    }
+  });
 
 export type DicomProxyConfig = z.infer<typeof dicomProxyConfigSchema>;
 

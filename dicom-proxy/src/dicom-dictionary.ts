@@ -1,29 +1,39 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
 /**
  * The PS3.6 data dictionary (from dcmjs, which ships it as a plain module): the VR of a tag when
  * the transfer syntax is implicit VR, and keyword ↔ tag for QIDO matching keys.
  */
 
 interface DictionaryEntry {
-  tag: string;
   vr: string;
   name: string;
-  vm: string;
-  version: string;
 }
 
-// dcmjs ships no type declarations; the specifier is not a literal so TS does not look for them.
-const dictionaryModule = 'dcmjs/dictionary';
-const { dictionary } = (await import(dictionaryModule)) as { dictionary: Record<string, DictionaryEntry> };
+/**
+ * dcmjs's dictionary module is one 1.4 MB object literal: importing it costs ~30 MB of heap and
+ * code for the life of the process (the proxy's whole memory budget is 150 MB). Its text is read
+ * once instead and only tag, VR and keyword kept: a few hundred kilobytes. The entry shape is
+ * pinned by the lockfile and checked by dicom-dictionary.test.ts.
+ */
+const entryPattern =
+  /"\(([0-9A-Fa-fx]{4})(?:-[0-9A-Fa-fx]{4})?,([0-9A-Fa-fx]{4})\)":\s*\{\s*tag:\s*"[^"]*",\s*vr:\s*"([^"]*)",\s*name:\s*"([^"]*)",\s*vm:\s*"[^"]*",\s*version:\s*"([^"]*)"/g;
 
 /** `GGGGEEEE` (upper-case hex) → entry; repeating groups (60xx overlays, 50xx curves) under their first group. */
 const byTag = new Map<string, DictionaryEntry>();
 const byKeyword = new Map<string, string>();
-for (const [key, entry] of Object.entries(dictionary)) {
-  const match = /^\(([0-9A-F]{4})(?:-[0-9A-F]{4})?,([0-9A-F]{4})\)$/i.exec(key);
-  if (!match || entry.version === 'PrivateTag') continue;
-  const tag = `${match[1]}${match[2]}`.toUpperCase();
-  byTag.set(tag, entry);
-  if (entry.name && entry.name !== 'Unknown' && !byKeyword.has(entry.name)) byKeyword.set(entry.name, tag);
+{
+  const text = readFileSync(fileURLToPath(import.meta.resolve('dcmjs/dictionary')), 'utf8');
+  for (const [, group, element, vr, name, version] of text.matchAll(entryPattern)) {
+    if (!group || !element || vr === undefined || name === undefined || version === 'PrivateTag') continue;
+    if (!/^[0-9A-F]{4}$/i.test(group) || !/^[0-9A-F]{4}$/i.test(element)) continue;
+    const tag = `${group}${element}`.toUpperCase();
+    byTag.set(tag, { vr, name });
+    if (name && name !== 'Unknown' && !byKeyword.has(name)) byKeyword.set(name, tag);
+  }
+  if (byTag.size < 3_000)
+    throw new Error(`the dcmjs dictionary yielded only ${byTag.size} entries: its format changed`);
 }
 
 function repeatingGroupTag(tag: string): string {

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { listen } from '@telemed/contract/server';
-import type { RedisClient } from '@telemed/domain';
+import type { RedisClient } from '@telemed/domain/redis';
 import type { DicomProxyConfig, SourceSetting } from './config.ts';
 import { createDicomWebSource } from './dicomweb-source.ts';
 import { createDicomWebFront, type Deidentifier } from './dicomweb-front.ts';
@@ -66,13 +66,18 @@ export async function startDicomProxyService(
     ),
   );
   const cache = await InstanceCache.open({ directory: config.DICOM_CACHE_DIR, maxBytes: config.DICOM_CACHE_MAX_BYTES });
-  // The domain package (accounts, sessions, calendars…) is large: loaded only when there is a Redis to use it with.
-  const domain = config.REDIS_URL ? await import('@telemed/domain') : undefined;
+  // Only the domain modules the proxy uses: the whole package (accounts, sessions, calendars…)
+  // would take ~40 MB of the proxy's 150 MB.
   let redis: RedisClient | undefined;
-  if (config.REDIS_URL && domain)
-    redis = await domain.connectRedis(config.REDIS_URL, (error) => logger.warn({ err: error }, 'redis'));
-  const audit = redis && domain ? new ImageAudit(new domain.AuditLog(redis), logger) : undefined;
-  if (!audit) logger.warn('REDIS_URL is not set: image accesses are not audited');
+  if (config.REDIS_URL) {
+    const { connectRedis } = await import('@telemed/domain/redis');
+    redis = await connectRedis(config.REDIS_URL, (error) => logger.warn({ err: error }, 'redis'));
+  }
+  const audit =
+    redis && config.DICOM_AUDIT === 'redis'
+      ? new ImageAudit(new (await import('@telemed/domain/audit-log')).AuditLog(redis), logger)
+      : undefined;
+  if (!audit) logger.warn('DICOM_AUDIT=off: image accesses are NOT audited (development and benchmarks only)');
   const secret = config.AUTH_SECRET;
   const authorize =
     options.authorize ??
@@ -119,16 +124,15 @@ export async function startDicomProxyService(
   const port = await listen(server, config.DICOM_PROXY_PORT, config.DICOM_PROXY_HOST);
   logger.info({ port, sources: sources.map((source) => source.id) }, 'dicom-proxy listening');
   // Prefetch jobs live in Redis: without it there is nothing to prefetch.
-  const prefetcher =
-    redis && domain
-      ? (await import('./study-prefetcher.ts')).startStudyPrefetcher({
-          jobs: new domain.StudyPrefetchQueue(redis, logger),
-          locator: new StudyLocator(sources),
-          cache,
-          logger,
-          concurrency: 2,
-        })
-      : undefined;
+  const prefetcher = redis
+    ? (await import('./study-prefetcher.ts')).startStudyPrefetcher({
+        jobs: new (await import('@telemed/domain/study-prefetch')).StudyPrefetchQueue(redis, logger),
+        locator: new StudyLocator(sources),
+        cache,
+        logger,
+        concurrency: 2,
+      })
+    : undefined;
   return {
     port,
     close: async () => {

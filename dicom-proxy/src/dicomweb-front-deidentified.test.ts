@@ -96,6 +96,8 @@ beforeAll(async () => {
   await orthanc.storeFiles([...series.instances.map((i) => i.path), SC_FILE]);
   const config = readDicomProxyConfig({
     DICOM_PROXY_PORT: '0',
+    // Audit records are tested with a real Redis in image-audit.test.ts and the imaging e2e.
+    DICOM_AUDIT: 'off',
     LOG_LEVEL: 'silent',
     DICOM_SOURCES: JSON.stringify([{ id: 'orthanc-d', kind: 'dicomweb', url: orthanc.dicomWebUrl }]),
     DICOM_CACHE_DIR: join(work, 'cache'),
@@ -184,6 +186,38 @@ describe('DICOMweb front, de-identified grants', () => {
     expect(JSON.parse(frames.bytes.toString())).toMatchObject({ error: { code: 'deidentification_refused' } });
     expect((await get(scInstance)).status).toBe(403);
     expect((await get(`${scStudy}/series/${remapped(sc.seriesInstanceUid)}`)).status).toBe(403);
+  });
+
+  it('renders under remapped UIDs, and refuses burned-in text in rendered images and thumbnails too', async () => {
+    const sop = remapped(series.instances[1]?.sopInstanceUid ?? '');
+    const frame = await get(`${seriesPath()}/instances/${sop}/frames/1/rendered`);
+    expect(frame.status).toBe(200);
+    expect(frame.headers.get('content-type')).toBe('image/jpeg');
+    const thumbnail = await get(`${seriesPath()}/thumbnail`);
+    expect(thumbnail.status).toBe(200);
+    expect(Buffer.compare(thumbnail.bytes, (await get(`${seriesPath()}/instances/${sop}/thumbnail`)).bytes)).toBe(0);
+    const images = await parts(await get(`${seriesPath()}/rendered`, deidToken, 'multipart/related; type="image/png"'));
+    expect(images).toHaveLength(3);
+    expect(images[0]?.headers['content-location']).toMatch(new RegExp(`^${base}${seriesPath()}/instances/2\\.25\\.`));
+    const scStudy = `/dicom-web/studies/${remapped(sc.studyInstanceUid)}`;
+    const scSeries = `${scStudy}/series/${remapped(sc.seriesInstanceUid)}`;
+    const scInstance = `${scSeries}/instances/${remapped(sc.sopInstanceUid)}`;
+    for (const path of [
+      `${scInstance}/rendered`,
+      `${scInstance}/frames/1/rendered`,
+      `${scInstance}/thumbnail`,
+      `${scInstance}/frames/2/thumbnail`,
+      `${scSeries}/rendered`,
+      `${scSeries}/thumbnail`,
+      `${scStudy}/thumbnail`,
+    ]) {
+      const refused = await get(path);
+      expect(refused.status, path).toBe(403);
+      expect(JSON.parse(refused.bytes.toString()), path).toMatchObject({ error: { code: 'deidentification_refused' } });
+    }
+    // The same instance is rendered for a reader who may see the original.
+    const original = `/dicom-web/studies/${sc.studyInstanceUid}/series/${sc.seriesInstanceUid}/instances/${sc.sopInstanceUid}`;
+    expect((await get(`${original}/rendered`, plainToken)).status).toBe(200);
   });
 
   it('shows the originals to a reader in the patient’s care', async () => {

@@ -2,7 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import jpeg from 'jpeg-js';
 import { pino } from 'pino';
+import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintAccessToken } from '@telemed/contract/access-token';
 import { writeTestSeries, type TestSeries } from '../../stack/dicom-test-series.ts';
@@ -10,7 +12,8 @@ import { startTestOrthanc, type PrivateOrthanc } from '../../stack/private-ortha
 import { readDicomProxyConfig } from './config.ts';
 import { startDicomProxyService, type DicomProxyService } from './dicom-proxy-service.ts';
 import type { DicomJsonDataset } from './dicom-json.ts';
-import { frameTransferSyntax } from './dicomweb-front.ts';
+import { frameTransferSyntax, renderedMediaType } from './dicomweb-front.ts';
+import { decodeFrame } from './frame-transcoding.ts';
 import { multipartBoundary, readMultipartRelated } from './multipart-related-reader.ts';
 import { Part10Instance } from './part10-instance.ts';
 
@@ -22,6 +25,8 @@ const SECRET = 'front-test-secret-front-test-secret-0123';
 const files = {
   rle2frame: join(TEST_FILES, 'SC_rgb_rle_2frame.dcm'),
   jpeg2000: join(TEST_FILES, 'JPEG2000.dcm'),
+  // Same study and series as rle2frame: JPEG baseline stored as YBR_FULL.
+  ybrJpeg: join(TEST_FILES, 'SC_rgb_jpeg_dcmtk.dcm'),
   chrH32: join(CHARSET_FILES, 'chrH32.dcm'),
   chrH31: join(CHARSET_FILES, 'chrH31.dcm'),
 };
@@ -38,6 +43,7 @@ const uidsOf = async (path: string) => {
 };
 let rle: Part10Instance;
 let j2k: Part10Instance;
+let ybr: Part10Instance;
 let h32: Part10Instance;
 let h31: Part10Instance;
 
@@ -78,15 +84,18 @@ beforeAll(async () => {
     studyDescription: '胸部CT',
     seed: 'front-test',
   });
-  [rle, j2k, h32, h31] = await Promise.all([
+  [rle, j2k, h32, h31, ybr] = await Promise.all([
     uidsOf(files.rle2frame),
     uidsOf(files.jpeg2000),
     uidsOf(files.chrH32),
     uidsOf(files.chrH31),
+    uidsOf(files.ybrJpeg),
   ]);
   await orthanc.storeFiles([...series.instances.map((i) => i.path), ...Object.values(files)]);
   const config = readDicomProxyConfig({
     DICOM_PROXY_PORT: '0',
+    // Audit records are tested with a real Redis in image-audit.test.ts and the imaging e2e.
+    DICOM_AUDIT: 'off',
     LOG_LEVEL: 'silent',
     DICOM_SOURCES: JSON.stringify([{ id: 'orthanc-a', kind: 'dicomweb', url: orthanc.dicomWebUrl }]),
     DICOM_CACHE_DIR: join(work, 'cache'),
@@ -241,7 +250,7 @@ describe('DICOMweb front against Orthanc', () => {
     expect(frame?.headers['content-type']).toBe('application/octet-stream; transfer-syntax=1.2.840.10008.1.2');
   });
 
-  it('sends compressed frames as stored when accepted, 406 otherwise', async () => {
+  it('sends compressed frames as stored when accepted, 406 for a syntax it cannot produce', async () => {
     const path = `${seriesPath(rle)}/instances/${rle.sopInstanceUid}/frames/2,1`;
     const response = await get(path, 'multipart/related; type="application/octet-stream"; transfer-syntax=*');
     const frames = await parts(response);
@@ -250,9 +259,10 @@ describe('DICOMweb front against Orthanc', () => {
     expect(Buffer.compare(frames[1]?.bytes ?? Buffer.alloc(0), Buffer.from(rle.frame(1).bytes))).toBe(0);
     const refused = await get(
       path,
-      'multipart/related; type="application/octet-stream"; transfer-syntax=1.2.840.10008.1.2.1',
+      'multipart/related; type="application/octet-stream"; transfer-syntax=1.2.840.10008.1.2.4.80',
     );
     expect(refused.status).toBe(406);
+    expect((await refused.json()) as unknown).toMatchObject({ error: { code: 'not_acceptable' } });
     const j2kPath = `${seriesPath(j2k)}/instances/${j2k.sopInstanceUid}/frames/1`;
     const accepted = await get(
       j2kPath,
@@ -260,6 +270,125 @@ describe('DICOMweb front against Orthanc', () => {
     );
     expect((await parts(accepted))[0]?.bytes.length).toBe(j2k.frame(1).bytes.length);
     expect((await get(`${seriesPath(rle)}/instances/${rle.sopInstanceUid}/frames/3`)).status).toBe(404);
+  });
+
+  it('decodes compressed frames for a client that takes only explicit VR little endian', async () => {
+    const octets = 'multipart/related; type="application/octet-stream"';
+    // JPEG 2000 (lossy, 16-bit 256×1024) asked for uncompressed.
+    const j2kFrame = await get(
+      `${seriesPath(j2k)}/instances/${j2k.sopInstanceUid}/frames/1`,
+      `${octets}; transfer-syntax=1.2.840.10008.1.2.4.80, ${octets}; transfer-syntax=1.2.840.10008.1.2.1`,
+    );
+    expect(j2kFrame.status, await j2kFrame.clone().text()).toBe(200);
+    const [decoded] = await parts(j2kFrame);
+    expect(decoded?.headers['content-type']).toBe('application/octet-stream; transfer-syntax=1.2.840.10008.1.2.1');
+    expect(decoded?.bytes.length).toBe(1024 * 256 * 2);
+    expect(Buffer.compare(decoded?.bytes ?? Buffer.alloc(0), Buffer.from((await decodeFrame(j2k, 1)).bytes))).toBe(0);
+    // RLE, two RGB frames; octet-stream without transfer-syntax means explicit VR little endian.
+    const rleFrames = await parts(await get(`${seriesPath(rle)}/instances/${rle.sopInstanceUid}/frames/2,1`, octets));
+    expect(rleFrames.map((frame) => frame.bytes.length)).toEqual([100 * 100 * 3, 100 * 100 * 3]);
+    expect(rleFrames[0]?.headers['content-type']).toBe('application/octet-stream; transfer-syntax=1.2.840.10008.1.2.1');
+    expect(Buffer.compare(rleFrames[1]?.bytes ?? Buffer.alloc(0), Buffer.from((await decodeFrame(rle, 1)).bytes))).toBe(
+      0,
+    );
+    // YBR_FULL JPEG decodes to RGB, which the metadata (YBR_FULL) would misdescribe: not offered.
+    const ybrFrame = await get(`${seriesPath(ybr)}/instances/${ybr.sopInstanceUid}/frames/1`, octets);
+    expect(ybrFrame.status).toBe(406);
+    expect(((await ybrFrame.json()) as { error: { message: string } }).error.message).toContain('YBR_FULL');
+  });
+
+  it('renders an instance as JPEG by default and PNG when asked, windowed and scaled to the viewport', async () => {
+    const instance = series.instances[1];
+    const path = `${seriesPath(series)}/instances/${instance?.sopInstanceUid}/rendered`;
+    const response = await get(path);
+    expect(response.status, await response.clone().text()).toBe(200);
+    expect(response.headers.get('content-type')).toBe('image/jpeg');
+    expect(response.headers.get('cache-control')).toMatch(/^private/);
+    const image = jpeg.decode(Buffer.from(await response.arrayBuffer()), { useTArray: true });
+    expect([image.width, image.height]).toEqual([64, 64]);
+    const fitted = await get(`${path}?viewport=32,16&quality=60`, '*/*');
+    const small = jpeg.decode(Buffer.from(await fitted.arrayBuffer()), { useTArray: true });
+    expect([small.width, small.height]).toEqual([16, 16]);
+    const png = async (query: string) => {
+      const answer = await get(`${path}${query}`, 'image/png');
+      expect(answer.headers.get('content-type')).toBe('image/png');
+      return PNG.sync.read(Buffer.from(await answer.arrayBuffer()));
+    };
+    const own = await png('');
+    expect([own.width, own.height]).toEqual([64, 64]);
+    const narrow = await png('?window=40,80,linear');
+    expect(Buffer.compare(own.data, narrow.data)).not.toBe(0);
+    expect(Buffer.compare((await png('?window=40,80,sigmoid')).data, narrow.data)).not.toBe(0);
+    // The `accept` query parameter stands for the header.
+    expect((await get(`${path}?accept=image/png`)).headers.get('content-type')).toBe('image/png');
+  });
+
+  it('answers 406 for image types not offered, 400 for bad parameters, 404 for a missing frame', async () => {
+    const instancePath = `${seriesPath(series)}/instances/${series.instances[0]?.sopInstanceUid}`;
+    const gif = await get(`${instancePath}/rendered`, 'image/gif');
+    expect(gif.status).toBe(406);
+    expect((await gif.json()) as unknown).toMatchObject({ error: { code: 'not_acceptable' } });
+    expect((await get(`${instancePath}/thumbnail`, 'image/gif')).status).toBe(406);
+    for (const query of ['window=40', 'window=40,0', 'viewport=0,0', 'quality=200', 'zoom=2']) {
+      const bad = await get(`${instancePath}/rendered?${query}`);
+      expect(bad.status, query).toBe(400);
+      expect((await bad.json()) as unknown).toMatchObject({ error: { code: 'bad_request' } });
+    }
+    expect((await get(`${instancePath}/thumbnail?window=40,400`)).status).toBe(400);
+    expect((await get(`${instancePath}/rendered?viewport=10,10,500,500,10,10`)).status).toBe(400);
+    const rlePath = `${seriesPath(rle)}/instances/${rle.sopInstanceUid}`;
+    const missing = await get(`${rlePath}/frames/3/rendered`);
+    expect(missing.status).toBe(404);
+    expect((await missing.json()) as unknown).toMatchObject({ error: { code: 'not_found' } });
+    expect((await get(`${rlePath}/frames/3/thumbnail`)).status).toBe(404);
+  });
+
+  it('renders frames of a compressed multi-frame instance, one image or multipart', async () => {
+    const rlePath = `${seriesPath(rle)}/instances/${rle.sopInstanceUid}`;
+    const second = await get(`${rlePath}/frames/2/rendered`, 'image/png');
+    const image = PNG.sync.read(Buffer.from(await second.arrayBuffer()));
+    // Frame 2 is frame 1 inverted: its top band is cyan.
+    expect([...image.data.subarray((5 * 100 + 50) * 4, (5 * 100 + 50) * 4 + 3)]).toEqual([0, 255, 255]);
+    const both = await get(`${rlePath}/frames/1,2/rendered`, 'multipart/related; type="image/jpeg"');
+    expect(both.headers.get('content-type')).toMatch(/^multipart\/related; type="image\/jpeg"/);
+    const frames = await parts(both);
+    expect(frames.map((part) => part.headers['content-type'])).toEqual(['image/jpeg', 'image/jpeg']);
+    expect(frames[1]?.headers['content-location']).toMatch(/\/frames\/2\/rendered$/);
+    const j2kImage = await get(`${seriesPath(j2k)}/instances/${j2k.sopInstanceUid}/rendered?viewport=128,128`);
+    const fitted = jpeg.decode(Buffer.from(await j2kImage.arrayBuffer()), { useTArray: true });
+    expect([fitted.width, fitted.height]).toEqual([32, 128]);
+  });
+
+  it('renders a series as multipart, one image per instance', async () => {
+    const response = await get(`${seriesPath(series)}/rendered?viewport=32,32`);
+    expect(response.status).toBe(200);
+    const images = await parts(response);
+    expect(images).toHaveLength(3);
+    for (const image of images) {
+      expect(image.headers['content-type']).toBe('image/jpeg');
+      const decoded = jpeg.decode(image.bytes, { useTArray: true });
+      expect([decoded.width, decoded.height]).toEqual([32, 32]);
+    }
+  });
+
+  it('makes thumbnails: the middle instance of a series, the first series of a study', async () => {
+    const middle = series.instances.find((instance) => instance.instanceNumber === 2);
+    const ofInstance = await get(`${seriesPath(series)}/instances/${middle?.sopInstanceUid}/thumbnail`);
+    expect(ofInstance.status).toBe(200);
+    expect(ofInstance.headers.get('content-type')).toBe('image/jpeg');
+    const instanceBytes = Buffer.from(await ofInstance.arrayBuffer());
+    const thumbnail = jpeg.decode(instanceBytes, { useTArray: true });
+    expect([thumbnail.width, thumbnail.height]).toEqual([128, 128]);
+    const ofSeries = Buffer.from(await (await get(`${seriesPath(series)}/thumbnail`)).arrayBuffer());
+    expect(Buffer.compare(ofSeries, instanceBytes)).toBe(0);
+    const ofStudy = Buffer.from(
+      await (await get(`/dicom-web/studies/${series.studyInstanceUid}/thumbnail`)).arrayBuffer(),
+    );
+    expect(Buffer.compare(ofStudy, instanceBytes)).toBe(0);
+    const small = await get(`${seriesPath(series)}/thumbnail?viewport=40,20`, 'image/png');
+    expect(small.headers.get('content-type')).toBe('image/png');
+    const png = PNG.sync.read(Buffer.from(await small.arrayBuffer()));
+    expect([png.width, png.height]).toEqual([20, 20]);
   });
 
   it('keeps serving cached series and frames with the PACS stopped, and names the source when it must ask', async () => {
@@ -287,9 +416,29 @@ describe('frameTransferSyntax', () => {
     expect(frameTransferSyntax('multipart/related; type="application/octet-stream"', '1.2.840.10008.1.2.1')).toBe(
       '1.2.840.10008.1.2.1',
     );
-    expect(() => frameTransferSyntax(octets('1.2.840.10008.1.2.1'), '1.2.840.10008.1.2.4.50')).toThrow('stored as');
+    // Decodable compressed frames are offered uncompressed; JPEG extended (4.51) is not decodable here.
+    expect(frameTransferSyntax(octets('1.2.840.10008.1.2.1'), '1.2.840.10008.1.2.4.50')).toBe('1.2.840.10008.1.2.1');
+    expect(frameTransferSyntax('multipart/related; type="application/octet-stream"', '1.2.840.10008.1.2.5')).toBe(
+      '1.2.840.10008.1.2.1',
+    );
+    expect(() => frameTransferSyntax(octets('1.2.840.10008.1.2.1'), '1.2.840.10008.1.2.4.51')).toThrow('stored as');
+    expect(() => frameTransferSyntax(octets('1.2.840.10008.1.2.4.80'), '1.2.840.10008.1.2.4.90')).toThrow('stored as');
     expect(
       frameTransferSyntax(`${octets('1.2.840.10008.1.2.4.80')}, ${octets('1.2.840.10008.1.2')}`, '1.2.840.10008.1.2.1'),
     ).toBe('1.2.840.10008.1.2');
+  });
+});
+
+describe('renderedMediaType', () => {
+  it('offers JPEG by default and PNG when preferred, multipart only for several images', () => {
+    expect(renderedMediaType(undefined, false)).toBe('image/jpeg');
+    expect(renderedMediaType('*/*', false)).toBe('image/jpeg');
+    expect(renderedMediaType('image/*', false)).toBe('image/jpeg');
+    expect(renderedMediaType('image/webp, image/png', false)).toBe('image/png');
+    expect(renderedMediaType('multipart/related; type="image/png"', true)).toBe('image/png');
+    expect(renderedMediaType('image/png', true)).toBe('image/png');
+    expect(() => renderedMediaType('multipart/related; type="image/png"', false)).toThrow('rendered images');
+    expect(() => renderedMediaType('image/gif', false)).toThrow('rendered images');
+    expect(() => renderedMediaType('multipart/related; type="image/gif"', true)).toThrow('rendered images');
   });
 });

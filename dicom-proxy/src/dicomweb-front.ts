@@ -5,13 +5,29 @@ import { dicomUidSchema } from '@telemed/domain/records';
 import { DeidentificationRefusal } from './deidentification.ts';
 import { DeidentifiedUidResolver, type Deidentifier, type SessionDeidentifier } from './deidentified-study.ts';
 import type { DicomJsonDataset } from './dicom-json.ts';
+import { FrameDecodingError, decodableTransferSyntaxes, transcodeFrameToNative } from './frame-transcoding.ts';
 import { FrontError, frontErrorOf, sendFrontError } from './front-errors.ts';
 import type { ImageAudit, ImageAuditAction, TrackedImageAccess } from './image-audit.ts';
 import type { ImagingAccess, StudyGrant } from './imaging-access.ts';
 import type { InstanceCache, InstanceKey } from './instance-cache.ts';
 import { MultipartRelatedWriter } from './multipart-writer.ts';
 import { readInstanceIdentity } from './part10-identity.ts';
-import { Part10Error, Part10Instance, explicitVrLittleEndian, implicitVrLittleEndian } from './part10-instance.ts';
+import {
+  Part10Error,
+  Part10Instance,
+  explicitVrLittleEndian,
+  implicitVrLittleEndian,
+  isEncapsulatedSyntax,
+} from './part10-instance.ts';
+import {
+  ImageRenderingError,
+  parseRenderingParameters,
+  renderFrame,
+  renderedMediaTypes,
+  type RenderedImage,
+  type RenderedMediaType,
+  type RenderingParameters,
+} from './rendered-image.ts';
 import { SourceError, type QueryLevel, type StudyQuery, type StudySource } from './study-source.ts';
 import type { StudyLocator } from './study-locator.ts';
 
@@ -41,12 +57,24 @@ const maxFramesPerRequest = 1_000;
 const searchLimitMax = 1_000;
 /** Most series in a study / instances in a series looked through to resolve a remapped UID. */
 const candidateLimit = 100_000;
-/** Instances being written to the cache behind a retrieve (each at most one instance in memory). */
-const cacheWritesInFlight = 8;
-/** Cached instances read ahead of the one being sent. */
-const cacheReadAhead = 4;
+/**
+ * Bytes of instances being written to the cache behind a retrieve, and of cached instances read
+ * ahead of the one being sent (at least one instance either way, whatever its size): enough to
+ * keep the disk and the socket busy at once, little enough for the proxy's 150 MB budget.
+ */
+const cacheWritesInFlightBytes = 8 * 1024 ** 2;
+const cacheReadAheadBytes = 4 * 1024 ** 2;
 /** Outside the pixel module, bulk data (private blobs, overlays, documents) may name the patient. */
 const deidentifiedBulkTag = /^(7FE0|0028)[0-9A-F]{4}$/;
+/** Series of a study looked into for a study thumbnail before giving up (404). */
+const thumbnailSeriesTried = 5;
+/** Modalities of series without images, passed over for a study thumbnail. */
+const imagelessModalities = new Set(['SR', 'KO', 'PR', 'DOC', 'RTPLAN', 'RTSTRUCT', 'RTRECORD', 'REG', 'ECG', 'HD']);
+/**
+ * Rendered images name immutable instances; `private` keeps them out of shared caches, the hour
+ * bounds how long a browser keeps one after the session ends. They differ by Accept and token.
+ */
+const renderedCacheHeaders = { 'cache-control': 'private, max-age=3600', vary: 'Accept, Authorization' };
 
 interface StudyAccess {
   grant: StudyGrant;
@@ -78,7 +106,10 @@ interface Route {
   studyInstanceUid?: string;
   seriesInstanceUid?: string;
   sopInstanceUid?: string;
-  /** What follows the identified object: '', 'series', 'instances', 'metadata', 'frames', 'bulk'. */
+  /**
+   * What follows the identified object: '', 'series', 'instances', 'metadata', 'frames', 'bulk',
+   * 'rendered', 'thumbnail' (the last two also after `frames/{n}`, with `frames` set).
+   */
   tail: string;
   frames?: number[];
   bulkPath?: string;
@@ -105,7 +136,10 @@ function parseRoute(path: string): Route | undefined {
   const rest = parts.slice(at);
   route.tail = rest[0] ?? '';
   if (route.tail === 'frames') {
-    if (rest.length !== 2 || !route.sopInstanceUid) return undefined;
+    if (!route.sopInstanceUid) return undefined;
+    const image = rest[2];
+    if (rest.length === 3 && (image === 'rendered' || image === 'thumbnail')) route.tail = image;
+    else if (rest.length !== 2) return undefined;
     route.frames = frameListSchema.parse(rest[1] ?? '');
     return route;
   }
@@ -187,6 +221,22 @@ function firstString(dataset: DicomJsonDataset, tag: string): string | undefined
   return typeof value === 'string' ? value : undefined;
 }
 
+/**
+ * The UIDs (`uidTag`) of search results in the order of a number attribute (`numberTag`, e.g.
+ * Instance Number), those without one last; results whose UID is not one are dropped (upstream
+ * data: the UID becomes a cache path).
+ */
+function byNumber(datasets: DicomJsonDataset[], numberTag: string, uidTag: string): string[] {
+  const ranked = datasets.flatMap((dataset) => {
+    const found = uid.safeParse(firstString(dataset, uidTag));
+    if (!found.success) return [];
+    const value = Number(dataset[numberTag]?.Value?.[0] ?? Number.NaN);
+    return [{ uid: found.data, rank: Number.isFinite(value) ? value : Number.POSITIVE_INFINITY }];
+  });
+  ranked.sort((a, b) => (a.rank === b.rank ? 0 : a.rank < b.rank ? -1 : 1));
+  return ranked.map((entry) => entry.uid);
+}
+
 interface MediaRange {
   type: string;
   params: Map<string, string>;
@@ -214,12 +264,14 @@ function parseAccept(header: string | undefined): MediaRange[] {
 
 /**
  * The transfer syntax to send frames in (PS3.18 §8.7.3.5): the stored one when accepted (`*` or
- * the same UID); native pixels in any little endian uncompressed syntax asked for; else 406.
+ * the same UID); native pixels in any little endian uncompressed syntax asked for, decoded first
+ * when stored in a syntax dcmjs-codecs decodes (frame-transcoding.ts); else 406. Ranges are taken
+ * in the order listed.
  */
 export function frameTransferSyntax(accept: string | undefined, stored: string): string {
   const ranges = parseAccept(accept);
   if (ranges.length === 0) return stored;
-  const native = stored === explicitVrLittleEndian;
+  const nativeAvailable = stored === explicitVrLittleEndian || decodableTransferSyntaxes.has(stored);
   for (const { type, params } of ranges) {
     const partType = params.get('type')?.toLowerCase();
     const multipartOctets =
@@ -228,9 +280,40 @@ export function frameTransferSyntax(accept: string | undefined, stored: string):
     // Without a transfer-syntax parameter the default for octet-stream frames is explicit VR little endian.
     const wanted = params.get('transfer-syntax') ?? (type === '*/*' ? '*' : explicitVrLittleEndian);
     if (wanted === '*' || wanted === stored) return stored;
-    if (native && (wanted === explicitVrLittleEndian || wanted === implicitVrLittleEndian)) return wanted;
+    if (nativeAvailable && (wanted === explicitVrLittleEndian || wanted === implicitVrLittleEndian)) return wanted;
   }
-  throw new FrontError(406, 'not_acceptable', `frames are stored as ${stored}; ask for it or transfer-syntax=*`);
+  const alternatives = nativeAvailable ? `, transfer-syntax=*, or ${explicitVrLittleEndian}` : ' or transfer-syntax=*';
+  throw new FrontError(406, 'not_acceptable', `frames are stored as ${stored}; ask for it${alternatives}`);
+}
+
+/** Whether a rendered request is answered with several images (a study, a series, several frames). */
+function isMultipartRendering(route: Route): boolean {
+  if (route.tail !== 'rendered') return false;
+  return route.sopInstanceUid ? (route.frames?.length ?? 1) > 1 : true;
+}
+
+/**
+ * The media type of rendered images (PS3.18 §8.7.4: JPEG is the default; PNG also offered here)
+ * from an Accept header or `accept` query parameter, ranges in the order listed. `multipart`
+ * answers (a study, a series, several frames) take `multipart/related; type="image/…"`, or a bare
+ * image type for the parts; a single image only an image type. Anything else is 406.
+ */
+export function renderedMediaType(accept: string | undefined, multipart: boolean): RenderedMediaType {
+  const ranges = parseAccept(accept);
+  if (ranges.length === 0) return 'image/jpeg';
+  for (const { type, params } of ranges) {
+    if (type === 'multipart/related' && !multipart) continue;
+    const asked = type === 'multipart/related' ? (params.get('type')?.toLowerCase() ?? 'image/jpeg') : type;
+    if (asked === '*/*' || asked === 'image/*') return 'image/jpeg';
+    const known = renderedMediaTypes.find((mediaType) => mediaType === asked);
+    if (known) return known;
+  }
+  const offered = renderedMediaTypes.join(' or ');
+  throw new FrontError(
+    406,
+    'not_acceptable',
+    multipart ? `rendered images are sent as multipart/related parts of ${offered}` : `rendered images are ${offered}`,
+  );
 }
 
 /** Whether the client takes a multipart/related answer of `partType` (or anything). */
@@ -419,6 +502,7 @@ export function createDicomWebFront(options: DicomWebFrontOptions) {
     if (!route) return 'image.query';
     if (route.tail === 'metadata') return 'image.metadata';
     if (route.tail === 'frames' || route.tail === 'bulk') return 'image.frames';
+    if (route.tail === 'rendered' || route.tail === 'thumbnail') return 'image.rendered';
     if (route.tail === 'series' || route.tail === 'instances') return 'image.query';
     if (!route.studyInstanceUid) return 'image.query';
     return 'image.retrieve';
@@ -546,17 +630,21 @@ export function createDicomWebFront(options: DicomWebFrontOptions) {
       });
       if (cached) {
         // Read ahead a few instances: the disk works while the socket drains.
-        const ahead: { key: InstanceKey; bytes: Promise<Uint8Array> }[] = [];
+        const ahead: { key: InstanceKey; bytes: Promise<Uint8Array>; size: number }[] = [];
+        let aheadBytes = 0;
         let next = 0;
         try {
           while (next < cached.length || ahead.length > 0) {
-            while (next < cached.length && ahead.length < cacheReadAhead) {
+            while (next < cached.length && (ahead.length === 0 || aheadBytes < cacheReadAheadBytes)) {
               const key = cached[next++]!;
               const bytes = instanceBytes(source, key, signal);
               bytes.catch(() => undefined); // awaited below; handled if the client leaves first
-              ahead.push({ key, bytes });
+              const size = cache.storedSize(key) ?? 0;
+              aheadBytes += size;
+              ahead.push({ key, bytes, size });
             }
             const first = ahead.shift()!;
+            aheadBytes -= first.size;
             const bytes = await first.bytes;
             yield { key: first.key, chunks: [bytes], size: bytes.byteLength };
           }
@@ -574,6 +662,7 @@ export function createDicomWebFront(options: DicomWebFrontOptions) {
     // Disk writes run behind the stream, a bounded number at once: fetching and sending never wait
     // for the disk unless it falls that far behind.
     const storing = new Set<Promise<boolean>>();
+    let storingBytes = 0;
     let allStored = true;
     for await (const file of source.retrieve(scope, signal)) {
       // Upstream data: its UIDs become cache paths, so they are validated like client input.
@@ -584,15 +673,17 @@ export function createDicomWebFront(options: DicomWebFrontOptions) {
         throw new SourceError(source.id, 'refused', 'the source sent an instance with unusable UIDs');
       }
       const key = instanceKey(source.id, study, series.data, sop.data);
-      // The disk write of one instance overlaps sending it and fetching the next; one at a time.
-      while (storing.size >= cacheWritesInFlight) {
+      // Disk writes overlap sending and fetching the next instances, up to a few megabytes behind.
+      while (storing.size > 0 && storingBytes >= cacheWritesInFlightBytes) {
         if (!(await Promise.race(storing))) allStored = false;
       }
       const { chunks, size, stored } = await cache.stageChunks(key, file.body);
       const done = settled(stored);
       storing.add(done);
+      storingBytes += size;
       void done.then((ok) => {
         storing.delete(done);
+        storingBytes -= size;
         if (!ok) allStored = false;
       });
       const list = seen.get(series.data) ?? [];
@@ -727,6 +818,29 @@ export function createDicomWebFront(options: DicomWebFrontOptions) {
     signal: AbortSignal,
   ): Promise<void> {
     const { key, instance } = await singleInstance(route, session, source, signal);
+    const wanted = framesOf(instance, route);
+    const stored = instance.frame(wanted[0] ?? 1).transferSyntaxUid;
+    const syntax = frameTransferSyntax(request.headers.accept, stored);
+    // Native frames are the same bytes in either little endian syntax; compressed ones are decoded.
+    const decode = isEncapsulatedSyntax(stored) && syntax !== stored;
+    // The first frame is decoded before the answer starts: one that cannot be is still a clean 406.
+    const first = wanted[0];
+    const firstDecoded = decode && first !== undefined ? await transcodeFrameToNative(instance, first) : undefined;
+    const writer = new MultipartRelatedWriter(response, 'application/octet-stream');
+    const location = instanceUrl(request, key, session);
+    for (const [index, number] of wanted.entries()) {
+      let bytes: Uint8Array;
+      if (index === 0 && firstDecoded) bytes = firstDecoded;
+      else bytes = decode ? await transcodeFrameToNative(instance, number) : instance.frame(number).bytes;
+      await writer.writePart(bytes, `application/octet-stream; transfer-syntax=${syntax}`, {
+        'Content-Location': `${location}/frames/${number}`,
+      });
+    }
+    writer.end();
+  }
+
+  /** The instance's frames that `route` names, each checked to exist (404). */
+  function framesOf(instance: Part10Instance, route: Route): number[] {
     if (!instance.hasPixelData) throw new FrontError(404, 'not_found', 'the instance has no pixel data');
     const wanted = route.frames ?? [];
     for (const number of wanted) {
@@ -738,15 +852,178 @@ export function createDicomWebFront(options: DicomWebFrontOptions) {
         );
       }
     }
-    const firstFrame = instance.frame(wanted[0] ?? 1);
-    const syntax = frameTransferSyntax(request.headers.accept, firstFrame.transferSyntaxUid);
-    const writer = new MultipartRelatedWriter(response, 'application/octet-stream');
-    const location = instanceUrl(request, key, session);
-    for (const number of wanted) {
-      const { bytes } = instance.frame(number);
-      await writer.writePart(bytes, `application/octet-stream; transfer-syntax=${syntax}`, {
-        'Content-Location': `${location}/frames/${number}`,
+    return wanted;
+  }
+
+  /** The series of a study in Series Number order, those without images (SR, KO…) left out. */
+  async function seriesInOrder(source: StudySource, studyInstanceUid: string, signal: AbortSignal) {
+    const found = await source.search(
+      {
+        level: 'series',
+        match: {},
+        studyInstanceUid,
+        includeFields: ['00200011', '00080060'],
+        fuzzyMatching: false,
+        limit: candidateLimit,
+        offset: 0,
+      },
+      signal,
+    );
+    return byNumber(
+      found.filter((dataset) => !imagelessModalities.has(firstString(dataset, '00080060') ?? '')),
+      '00200011',
+      '0020000E',
+    );
+  }
+
+  /**
+   * The instances of a series in Instance Number order; with the source unreachable, the cached
+   * list of a series read whole (in the order it came).
+   */
+  async function instancesInOrder(source: StudySource, studyInstanceUid: string, series: string, signal: AbortSignal) {
+    try {
+      const found = await source.search(
+        {
+          level: 'instance',
+          match: {},
+          studyInstanceUid,
+          seriesInstanceUid: series,
+          includeFields: ['00200013'],
+          fuzzyMatching: false,
+          limit: candidateLimit,
+          offset: 0,
+        },
+        signal,
+      );
+      return byNumber(found, '00200013', '00080018');
+    } catch (error) {
+      const cached = await cache.cachedSeries({ sourceId: source.id, studyInstanceUid, seriesInstanceUid: series });
+      if (!cached) throw error;
+      return cached.map((key) => key.sopInstanceUid);
+    }
+  }
+
+  /**
+   * The instance and frame a thumbnail shows: the named frame, else the middle frame of the named
+   * instance, else of the middle instance of the series (of the first series with images in the
+   * study). Checked for de-identified display like any frame.
+   */
+  async function thumbnailFrame(
+    route: Route,
+    session: SessionDeidentifier | undefined,
+    source: StudySource,
+    signal: AbortSignal,
+  ): Promise<{ instance: Part10Instance; frame: number }> {
+    const middleFrame = (instance: Part10Instance) => Math.ceil(instance.numberOfFrames / 2);
+    if (route.sopInstanceUid) {
+      const { instance } = await singleInstance(route, session, source, signal);
+      const [frame, ...more] = framesOf(instance, route);
+      if (more.length > 0) throw new FrontError(400, 'bad_request', 'a thumbnail shows one frame');
+      return { instance, frame: frame ?? middleFrame(instance) };
+    }
+    const study = route.studyInstanceUid ?? '';
+    const seriesList = route.seriesInstanceUid ? [route.seriesInstanceUid] : await seriesInOrder(source, study, signal);
+    for (const series of seriesList.slice(0, thumbnailSeriesTried)) {
+      const sops = await instancesInOrder(source, study, series, signal);
+      const middle = sops[Math.floor((sops.length - 1) / 2)];
+      if (!middle) continue;
+      const instance = Part10Instance.parse(
+        await instanceBytes(source, instanceKey(source.id, study, series, middle), signal),
+      );
+      if (!instance.hasPixelData) continue;
+      session?.checkPixels(instance);
+      return { instance, frame: middleFrame(instance) };
+    }
+    throw new FrontError(404, 'not_found', 'no image in scope to show as a thumbnail');
+  }
+
+  function sendImage(response: ServerResponse, image: RenderedImage): void {
+    response.writeHead(200, {
+      'content-type': image.mediaType,
+      'content-length': String(image.bytes.byteLength),
+      ...renderedCacheHeaders,
+    });
+    response.end(image.bytes);
+  }
+
+  /**
+   * The rendered (PS3.18 §9.4) and thumbnail (§9.5) resources. A thumbnail, an instance or one
+   * frame is one image; a study, a series or several frames are `multipart/related`, one part per
+   * instance (its first frame) or frame. An instance's rendered image is its first frame only,
+   * even for multi-frame instances (PS3.18 would allow all frames or a video): name frames to get
+   * others. In a study or series, instances without pixels, refused for de-identified display, or
+   * that cannot be rendered are left out (counted in the audit).
+   */
+  async function rendered(
+    request: IncomingMessage,
+    response: ServerResponse,
+    route: Route,
+    { parameters, mediaType }: { parameters: RenderingParameters; mediaType: RenderedMediaType },
+    session: SessionDeidentifier | undefined,
+    source: StudySource,
+    tracked: TrackedImageAccess | undefined,
+    signal: AbortSignal,
+  ): Promise<void> {
+    if (route.tail === 'thumbnail') {
+      const { instance, frame } = await thumbnailFrame(route, session, source, signal);
+      sendImage(response, await renderFrame(instance, frame, parameters, mediaType));
+      tracked?.countInstance();
+      return;
+    }
+    if (route.sopInstanceUid) {
+      const frames = route.frames ?? [1];
+      const { key, instance } = await singleInstance(route, session, source, signal);
+      framesOf(instance, route);
+      tracked?.countInstance();
+      const [only] = frames;
+      if (frames.length === 1 && only !== undefined) {
+        sendImage(response, await renderFrame(instance, only, parameters, mediaType));
+        return;
+      }
+      const writer = new MultipartRelatedWriter(response, mediaType);
+      const location = instanceUrl(request, key, session);
+      for (const number of frames) {
+        const image = await renderFrame(instance, number, parameters, mediaType);
+        writer.start(renderedCacheHeaders);
+        await writer.writePart(image.bytes, mediaType, { 'Content-Location': `${location}/frames/${number}/rendered` });
+      }
+      writer.end();
+      return;
+    }
+    const writer = new MultipartRelatedWriter(response, mediaType);
+    let withheld = 0;
+    let unrendered = 0;
+    for await (const entry of instancesInScope(source, route, signal)) {
+      const instance = Part10Instance.parse(wholeInstance(entry));
+      if (!instance.hasPixelData) continue;
+      let image: RenderedImage;
+      try {
+        session?.checkPixels(instance);
+        image = await renderFrame(instance, 1, parameters, mediaType);
+      } catch (error) {
+        const unrenderable =
+          (error instanceof ImageRenderingError && error.reason === 'unrenderable') ||
+          error instanceof FrameDecodingError;
+        if (unrenderable) {
+          unrendered += 1;
+          continue;
+        }
+        withholdOrThrow(error, route);
+        withheld += 1;
+        continue;
+      }
+      writer.start(renderedCacheHeaders);
+      await writer.writePart(image.bytes, mediaType, {
+        'Content-Location': `${instanceUrl(request, entry.key, session)}/rendered`,
       });
+      tracked?.countInstance();
+    }
+    if (withheld > 0 || unrendered > 0) tracked?.note({ withheld, unrendered });
+    if (writer.partCount === 0) {
+      if (withheld > 0) {
+        throw new FrontError(403, 'deidentification_refused', 'no instance in scope may be shown de-identified');
+      }
+      throw new FrontError(404, 'not_found', 'no image in scope can be rendered');
     }
     writer.end();
   }
@@ -789,6 +1066,18 @@ export function createDicomWebFront(options: DicomWebFrontOptions) {
       const asked = parseRoute(url.pathname.slice(ROOT.length));
       if (!asked) throw new FrontError(404, 'not_found', 'no such DICOMweb resource');
       route = asked;
+      // Checked before anything is fetched: a malformed window or viewport is a 400, an image type
+      // not offered a 406, straight away.
+      const rendering =
+        asked.tail === 'rendered' || asked.tail === 'thumbnail'
+          ? {
+              parameters: parseRenderingParameters(url.searchParams, asked.tail),
+              mediaType: renderedMediaType(
+                url.searchParams.get('accept') ?? request.headers.accept,
+                isMultipartRendering(asked),
+              ),
+            }
+          : undefined;
       // From here on the route names originals (the audit records what was really seen).
       let study: StudyAccess | undefined;
       if (asked.studyInstanceUid) ({ route, study } = await resolveRoute(asked, access, abort.signal));
@@ -816,6 +1105,9 @@ export function createDicomWebFront(options: DicomWebFrontOptions) {
         await frames(request, response, route, session, source, abort.signal);
       } else if (route.tail === 'bulk') {
         await bulk(response, route, session, source, abort.signal);
+      } else if (rendering) {
+        tracked?.note({ resource: route.tail });
+        await rendered(request, response, route, rendering, session, source, tracked, abort.signal);
       } else if (route.tail === '') {
         await retrieve(request, response, route, session, source, tracked, abort.signal);
       } else {

@@ -1,4 +1,5 @@
 import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
@@ -171,6 +172,38 @@ describe('DICOMweb source against Orthanc', () => {
   it('refuses unvalidated UIDs and query keys before any request', async () => {
     await expect(collect(source, { studyInstanceUid: '../../system' })).rejects.toThrow();
     await expect(source.search(query({ match: { 'a/b': 'x' } }))).rejects.toThrow();
+  });
+
+  it('times out a PACS that stops answering, before the headers or in the middle of a body', async () => {
+    // A real socket that accepts and then says nothing more (headers), or sends part of a multipart body and stalls.
+    const stalled = createServer((request, response) => {
+      if (request.url?.includes('/series/')) {
+        response.writeHead(200, { 'content-type': 'multipart/related; type="application/dicom"; boundary=b' });
+        response.write('--b\r\nContent-Type: application/dicom\r\n\r\nDICM');
+      }
+    });
+    const port = await freeTcpPort();
+    await new Promise<void>((resolve) => stalled.listen(port, '127.0.0.1', resolve));
+    try {
+      const slow = createDicomWebSource({
+        id: 'slow-pacs',
+        url: `http://127.0.0.1:${port}/dicom-web/`,
+        timeoutMs: 300,
+      });
+      await expect(slow.search(query({}))).rejects.toMatchObject({ kind: 'timeout', sourceId: 'slow-pacs' });
+      await expect(collect(slow, { studyInstanceUid: '1.2.3', seriesInstanceUid: '1.2.3.4' })).rejects.toMatchObject({
+        kind: 'timeout',
+        sourceId: 'slow-pacs',
+      });
+      // The caller giving up is not the PACS's fault: its own reason comes back.
+      const reason = new Error('viewer went away');
+      const abandoned = slow.search(query({}), AbortSignal.abort(reason));
+      await expect(abandoned).rejects.toBe(reason);
+      await slow.close();
+    } finally {
+      stalled.closeAllConnections();
+      await new Promise((resolve) => stalled.close(resolve));
+    }
   });
 
   it('reports a stopped Orthanc as unavailable', async () => {

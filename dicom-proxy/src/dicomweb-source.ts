@@ -1,4 +1,6 @@
-import { Agent, fetch } from 'undici';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { z } from 'zod';
 import type { DicomJsonDataset } from './dicom-json.ts';
@@ -35,58 +37,94 @@ const attributeNameSchema = z.string().regex(/^([A-Za-z][A-Za-z0-9]{0,63}|[0-9A-
 const datasetsSchema = z.array(z.record(z.string(), z.looseObject({ vr: z.string() })));
 
 const DICOM_JSON = 'application/dicom+json';
+/** QIDO answers are read whole: far more than any sane result page. */
+const MAX_JSON_BYTES = 256 * 1024 ** 2;
 const MULTIPART_DICOM = 'multipart/related; type="application/dicom"; transfer-syntax=*';
 
 export function createDicomWebSource(input: DicomWebSourceConfig): StudySource {
   const config = dicomWebSourceConfigSchema.parse(input);
   const root = new URL(config.url.endsWith('/') ? config.url : `${config.url}/`);
-  // The npm undici 8 with its own connection pool: Node 24's bundled client (undici 7) crashes the
-  // process with an uncatchable assertion when a response body paused by backpressure meets the
-  // PACS closing the connection (nodejs/undici#5360, fixed in 8). The dispatcher must be passed
-  // explicitly, or undici's fetch would reuse the process-wide (bundled) one.
-  const dispatcher = new Agent({ keepAliveTimeout: 10_000 });
+  // node:http rather than fetch: its parser is native (undici's is WebAssembly, ~16 MB of the
+  // proxy's 150 MB budget), the body is a Node stream with no web-stream adapter in the way, and
+  // Node 24's bundled fetch crashes the process when a body paused by backpressure meets the PACS
+  // closing the connection (nodejs/undici#5360). One keep-alive pool per source.
+  const secure = root.protocol === 'https:';
+  const agent = secure
+    ? new https.Agent({ keepAlive: true, maxSockets: 16 })
+    : new http.Agent({ keepAlive: true, maxSockets: 16 });
 
   /** `segments` are UIDs or fixed words: each is validated and percent-encoded. */
   const endpoint = (segments: string[]): URL =>
     new URL(segments.map((segment) => encodeURIComponent(segment)).join('/'), root);
 
   /**
-   * A GET whose timer restarts with every body chunk; the caller's signal aborts it too. The
-   * returned `touch` must be called per chunk, `done` once the body is consumed.
+   * A GET answered 2xx, its body not yet read. The socket's idle limit covers both the wait for
+   * the headers and every pause between body chunks; a timeout or the caller's `signal` destroys
+   * the body with the matching error.
    */
-  const request = async (url: URL, accept: string, signal?: AbortSignal) => {
-    const controller = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
-    const touch = () => {
-      clearTimeout(timer);
-      timer = setTimeout(
-        () => controller.abort(new SourceError(config.id, 'timeout', `no answer from ${url.origin}`)),
-        config.timeoutMs,
-      );
-    };
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-    };
-    const onAbort = () => controller.abort(signal?.reason);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    touch();
-    try {
-      // Identity encoding: a gzip'd body would have to be decoded before the multipart scan.
-      const response = await fetch(url, {
-        headers: { Accept: accept, 'Accept-Encoding': 'identity' },
-        signal: controller.signal,
-        dispatcher,
-      });
-      if (!response.ok) {
-        await response.body?.cancel();
-        throw statusError(config.id, response.status, url);
+  const request = (url: URL, accept: string, signal?: AbortSignal) =>
+    new Promise<IncomingMessage>((resolve, reject) => {
+      if (signal?.aborted) {
+        reject(signal.reason);
+        return;
       }
-      return { response, touch, done, controller };
-    } catch (error) {
-      done();
-      throw mapFetchError(config.id, error, controller.signal, url);
+      // Identity encoding: a gzip'd body would have to be decoded before the multipart scan.
+      const outgoing = (secure ? https : http).request(url, {
+        agent,
+        headers: { Accept: accept, 'Accept-Encoding': 'identity' },
+      });
+      let failure: unknown;
+      const fail = (error: unknown) => {
+        failure ??= error;
+        outgoing.destroy(failure as Error);
+      };
+      const onAbort = () => fail(signal?.reason ?? new Error('aborted'));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const forget = () => signal?.removeEventListener('abort', onAbort);
+      outgoing.setTimeout(config.timeoutMs, () =>
+        fail(new SourceError(config.id, 'timeout', `no answer from ${url.origin} within ${config.timeoutMs} ms`)),
+      );
+      outgoing.once('error', (error) => {
+        forget();
+        reject(failure instanceof SourceError || signal?.aborted ? failure : mapRequestError(config.id, error, url));
+      });
+      outgoing.once('response', (response) => {
+        const status = response.statusCode ?? 0;
+        if (status < 200 || status > 299) {
+          response.resume();
+          forget();
+          reject(statusError(config.id, status, url));
+          return;
+        }
+        response.once('close', forget);
+        // A failure after the headers (timeout, abort, the PACS going away) surfaces on the body,
+        // to whoever reads it; the listener keeps an unread body's error from being unhandled.
+        response.on('error', () => undefined);
+        outgoing.on('error', (error) => response.destroy(error));
+        resolve(response);
+      });
+      outgoing.end();
+    });
+
+  /** A body read whole (QIDO JSON), at most `limit` bytes. */
+  const readText = async (body: IncomingMessage, limit: number): Promise<string> => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > limit) {
+        body.destroy();
+        throw new SourceError(config.id, 'unavailable', `the PACS answered more than ${limit} bytes of JSON`);
+      }
+      chunks.push(chunk);
     }
+    return Buffer.concat(chunks).toString('utf8');
+  };
+
+  const bodyError = (error: unknown, url: URL, signal?: AbortSignal): unknown => {
+    if (error instanceof SourceError) return error;
+    if (signal?.aborted) return signal.reason ?? error; // the caller gave up: not the PACS's fault
+    return mapRequestError(config.id, error, url);
   };
 
   return {
@@ -95,26 +133,27 @@ export function createDicomWebSource(input: DicomWebSourceConfig): StudySource {
     async echo(signal) {
       const url = endpoint(['studies']);
       url.searchParams.set('limit', '1');
-      const { response, done } = await request(url, DICOM_JSON, signal);
-      await response.body?.cancel();
-      done();
+      const response = await request(url, DICOM_JSON, signal);
+      response.resume();
     },
 
     async search(query, signal) {
       const url = searchUrl(query, endpoint);
-      const { response, done, controller } = await request(url, DICOM_JSON, signal);
+      const response = await request(url, DICOM_JSON, signal);
       try {
-        if (response.status === 204) return [];
-        const text = await response.text();
+        if (response.statusCode === 204) {
+          response.resume();
+          return [];
+        }
+        const text = await readText(response, MAX_JSON_BYTES);
         if (text.trim() === '') return [];
         const parsed = datasetsSchema.safeParse(JSON.parse(text));
         if (!parsed.success) throw new SourceError(config.id, 'unavailable', 'the PACS answered no DICOM JSON array');
         return parsed.data as DicomJsonDataset[];
       } catch (error) {
-        if (error instanceof SourceError) throw error;
-        throw mapFetchError(config.id, error, controller.signal, url);
-      } finally {
-        done();
+        if (error instanceof SyntaxError)
+          throw new SourceError(config.id, 'unavailable', 'the PACS answered malformed JSON');
+        throw bodyError(error, url, signal);
       }
     },
 
@@ -126,35 +165,31 @@ export function createDicomWebSource(input: DicomWebSourceConfig): StudySource {
         segments.push('instances', uidSchema.parse(scope.sopInstanceUid));
       }
       const url = endpoint(segments);
-      const { response, touch, done, controller } = await request(url, MULTIPART_DICOM, signal);
+      const response = await request(url, MULTIPART_DICOM, signal);
       try {
-        const boundary = multipartBoundary(response.headers.get('content-type'));
-        if (!boundary || !response.body) {
+        const boundary = multipartBoundary(response.headers['content-type'] ?? null);
+        if (!boundary) {
           throw new SourceError(
             config.id,
             'unavailable',
             `the PACS answered no multipart/related body for ${url.pathname}`,
           );
         }
-        const body = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>);
-        body.on('data', touch);
-        for await (const part of readMultipartRelated(body, boundary, { maxPartBytes: config.maxInstanceBytes })) {
+        for await (const part of readMultipartRelated(response, boundary, { maxPartBytes: config.maxInstanceBytes })) {
           yield instanceFile(config.id, part.chunks, part.size, scope);
         }
       } catch (error) {
-        if (error instanceof SourceError) throw error;
         if (error instanceof MultipartError)
           throw new SourceError(config.id, 'unavailable', error.message, { cause: error });
-        throw mapFetchError(config.id, error, controller.signal, url);
+        throw bodyError(error, url, signal);
       } finally {
         // Also reached when the consumer stops early: the rest of the body is not wanted.
-        controller.abort();
-        done();
+        if (!response.complete) response.destroy();
       }
     },
 
     async close() {
-      await dispatcher.close();
+      agent.destroy();
     },
   };
 }
@@ -213,9 +248,7 @@ function statusError(sourceId: string, status: number, url: URL): SourceError {
   return new SourceError(sourceId, 'unavailable', `HTTP ${status} from ${where}`);
 }
 
-function mapFetchError(sourceId: string, error: unknown, signal: AbortSignal, url: URL): unknown {
+function mapRequestError(sourceId: string, error: unknown, url: URL): SourceError {
   if (error instanceof SourceError) return error;
-  if (signal.aborted && signal.reason instanceof SourceError) return signal.reason;
-  if (signal.aborted) return signal.reason ?? error; // the caller gave up: not the PACS's fault
   return new SourceError(sourceId, 'unavailable', `${url.origin} cannot be reached`, { cause: error });
 }

@@ -1,28 +1,33 @@
 import type { Socket } from 'node:net';
 import dcmjsDimse from 'dcmjs-dimse';
 import { SourceError } from './study-source.ts';
-import { InstanceFileSink, type FlowControl } from './dimse-instance-file.ts';
+import { InstanceSink, type FlowControl, type ReceivedInstance } from './dimse-instance-file.ts';
+import {
+  readAssociation,
+  type AssociationReader,
+  type StoreHandler,
+  type StoreRequest,
+} from './dimse-association-reader.ts';
 
 /**
- * One association to a DIMSE peer over dcmjs-dimse's Client, with the three places where its
- * public API falls short hooked on the one Network object the Client creates per association:
+ * One association to a DIMSE peer over dcmjs-dimse's Client, with the places where its public
+ * API falls short hooked on the one Network object the Client creates per association:
  *  - `sendAssociationRequest`: add storage presentation contexts with the SCP role, one per
  *    (SOP class, transfer syntax) for compressed syntaxes (the Client copies neither the role nor
  *    the grouping of contexts added through `addAdditionalPresentationContext`);
- *  - `createStoreWritableStream` / `createDatasetFromStoreWritableStream` (meant to be overridden
- *    on an Scp, not reachable on a Client): C-STORE dataset bytes go raw to a temp file instead of
- *    being buffered whole and re-encoded through dcmjs;
+ *  - the socket's reading (dimse-association-reader.ts): C-STOREs (C-GET sub-operations) are
+ *    received there — data set bytes kept raw, never re-encoded, each answered as soon as it is
+ *    complete and the consumer has room — and every other PDU is handed to the library;
  *  - TCP_NODELAY on the socket.
  * C-FIND identifiers are kept raw too (`rawDatasetBytes`), because dcmjs's naturalisation decodes
  * ISO 2022 text wrongly.
  */
 
 const { Client, Dataset, Implementation, log } = dcmjsDimse;
+const { Status } = dcmjsDimse.constants;
 type DimseRequest = InstanceType<typeof dcmjsDimse.requests.CFindRequest | typeof dcmjsDimse.requests.CEchoRequest>;
 type DimseDataset = InstanceType<typeof dcmjsDimse.Dataset>;
 type DimseAssociationObject = InstanceType<typeof dcmjsDimse.association.Association>;
-type DimseCStoreRequest = InstanceType<typeof dcmjsDimse.requests.CStoreRequest>;
-type DimsePresentationContext = InstanceType<typeof dcmjsDimse.association.PresentationContext>;
 
 // dcmjs-dimse logs every PDU at info level and every error to the console; errors reach callers as SourceErrors.
 log.setLevel('silent');
@@ -63,14 +68,25 @@ export interface StorageContextProposal {
   transferSyntaxUids: string[];
 }
 
+/** How incoming C-STOREs (C-GET sub-operations) are kept. */
+export interface StoreSetting {
+  /** Where instances over `memoryLimitBytes` spill to (must exist). */
+  directory: string;
+  memoryLimitBytes: number;
+}
+
 export interface AssociationOptions {
   peer: DimsePeer;
   requests: DimseRequest[];
   storageContexts?: StorageContextProposal[];
-  /** Where incoming C-STOREs (C-GET sub-operations) are written. */
-  storeDirectory?: string;
-  /** An instance has been written completely; resolve to send the C-STORE response. */
-  onInstance?: (instance: InstanceFileSink) => Promise<void>;
+  /** Needed with `onInstance`. */
+  store?: StoreSetting;
+  /**
+   * Takes the C-STOREs of this association (C-GET sub-operations): an instance has been received
+   * completely. Return nothing to have the C-STORE answered at once, or a promise to answer when
+   * it resolves (the peer sends no more meanwhile); a throw or rejection drops the association.
+   */
+  onInstance?: (request: StoreRequest, instance: ReceivedInstance) => Promise<void> | undefined;
   /** Message IDs for the requests (default 1, 2, … per association); C-MOVE routing needs unique ones. */
   nextMessageId?: () => number;
   signal?: AbortSignal;
@@ -87,14 +103,11 @@ export interface OpenAssociation {
 
 interface HookedNetwork {
   socket: Socket;
+  association?: DimseAssociationObject;
+  lastPduTime?: number;
+  _processPdu(pdu: Buffer): Promise<void>;
   _getNextMessageId(): number;
   sendAssociationRequest(association: DimseAssociationObject): void;
-  createStoreWritableStream(context: DimsePresentationContext, request: DimseCStoreRequest): InstanceFileSink;
-  createDatasetFromStoreWritableStream(
-    writable: InstanceFileSink,
-    context: DimsePresentationContext,
-    callback: (dataset: DimseDataset) => void,
-  ): void;
 }
 
 function describe(error: unknown): string {
@@ -109,7 +122,7 @@ export function networkErrorToSourceError(sourceId: string, error: unknown): Sou
   return new SourceError(sourceId, 'unavailable', `DIMSE peer unreachable: ${message}`, { cause: error });
 }
 
-/** Pauses the socket while any writer or the consumer holds it. */
+/** Pauses the socket while any spill file (dimse-instance-file.ts) is behind; resumes when none is. */
 export class SocketFlow implements FlowControl {
   private readonly holds = new Set<object>();
   socket: Socket | undefined;
@@ -124,7 +137,8 @@ export class SocketFlow implements FlowControl {
 }
 
 export function openAssociation(options: AssociationOptions): OpenAssociation {
-  const { peer } = options;
+  const { peer, onInstance, store } = options;
+  if (onInstance && !store) throw new Error('an association taking C-STOREs needs a store setting');
   const client = new Client();
   for (const request of options.requests) client.addRequest(request);
   const flow = new SocketFlow();
@@ -143,12 +157,6 @@ export function openAssociation(options: AssociationOptions): OpenAssociation {
     fail(networkErrorToSourceError(peer.sourceId, error));
     network.socket.destroy();
   });
-  client.on('cStoreRequest', (request: DimseCStoreRequest, respond: (response: unknown) => void) => {
-    // The dataset was written by the sink (see createDatasetFromStoreWritableStream below).
-    const response = dcmjsDimse.responses.CStoreResponse.fromRequest(request);
-    response.setStatus(dcmjsDimse.constants.Status.Success);
-    respond(response);
-  });
   let sawAccept = false;
   // Our own limit on the handshake: dcmjs-dimse only ends (half-closes) the socket on its
   // association timeout, and a silent peer then never closes it.
@@ -162,6 +170,8 @@ export function openAssociation(options: AssociationOptions): OpenAssociation {
   });
   client.on('closed', () => {
     clearTimeout(handshakeTimer);
+    // Registered before the reader exists, called only after (the socket closes later).
+    reader.abandon();
     if (!failure && !sawAccept) fail(new SourceError(peer.sourceId, 'unavailable', 'DIMSE peer closed the connection'));
     if (failure) settle?.reject(failure);
     else settle?.resolve();
@@ -197,39 +207,42 @@ export function openAssociation(options: AssociationOptions): OpenAssociation {
     }
   };
 
-  const pendingSinks = new Set<InstanceFileSink>();
-  network.createStoreWritableStream = (context, request) => {
-    const commandDataset = request.getCommandDataset();
-    const fields = {
-      sopClassUid: String(commandDataset.getElement('AffectedSOPClassUID') ?? context.getAbstractSyntaxUid()),
-      sopInstanceUid: String(commandDataset.getElement('AffectedSOPInstanceUID') ?? ''),
-      transferSyntaxUid: context.getAcceptedTransferSyntaxUid() ?? '1.2.840.10008.1.2',
-      sourceAet: peer.calledAet,
-    };
-    if (!options.storeDirectory) throw new Error('this association takes no C-STORE');
-    const sink = new InstanceFileSink(options.storeDirectory, fields, flow);
-    pendingSinks.add(sink);
-    return sink;
-  };
-  network.createDatasetFromStoreWritableStream = (sink, _context, callback) => {
-    void sink.written
-      .then(() => options.onInstance?.(sink))
-      .then(
-        () => {
-          pendingSinks.delete(sink);
-          callback(new Dataset());
-        },
-        (error: unknown) => {
-          pendingSinks.delete(sink);
-          fail(new SourceError(peer.sourceId, 'unavailable', `could not keep a received instance: ${describe(error)}`));
-          client.abort();
-        },
-      );
-  };
+  const stores: StoreHandler | undefined =
+    onInstance && store
+      ? {
+          sink: (request) =>
+            new InstanceSink({
+              fields: {
+                sopClassUid: request.sopClassUid,
+                sopInstanceUid: request.sopInstanceUid,
+                transferSyntaxUid: request.transferSyntaxUid,
+                sourceAet: peer.calledAet,
+              },
+              memoryLimitBytes: store.memoryLimitBytes,
+              spillDirectory: store.directory,
+              flow,
+            }),
+          stored: (request, instance) => {
+            const room = onInstance(request, instance);
+            return room ? room.then(() => Status.Success) : Status.Success;
+          },
+          lost: (_request, error) => {
+            // A C-GET missing an instance must not look complete: the whole retrieve fails.
+            throw error;
+          },
+        }
+      : undefined;
+  const reader: AssociationReader = readAssociation(network, {
+    ...(stores ? { stores } : {}),
+    failed: (error) => {
+      fail(new SourceError(peer.sourceId, 'unavailable', `unreadable DIMSE stream: ${describe(error)}`));
+      network.socket.destroy();
+    },
+  });
 
   const abort = () => {
     fail(new SourceError(peer.sourceId, 'unavailable', 'retrieve abandoned'));
-    for (const sink of pendingSinks) sink.abandon();
+    reader.abandon();
     try {
       client.abort();
     } catch {

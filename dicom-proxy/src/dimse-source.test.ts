@@ -1,4 +1,4 @@
-import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import { readFile, readdir, mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,10 +23,14 @@ function query(level: StudyQuery['level'], extra: Partial<StudyQuery> = {}): Stu
   return { level, match: {}, includeFields: [], fuzzyMatching: false, limit: 100, offset: 0, ...extra };
 }
 
-/** The dataset after the file meta: what a PACS holds, whatever meta a writer made. */
 function pixelData(bytes: Buffer): Buffer {
   const instance = Part10Instance.parse(bytes);
   return Buffer.from(instance.frame(1).bytes);
+}
+
+/** The data set after the file meta (preamble, `DICM`, then group 0002 led by its length): what the PACS sent. */
+function dataSet(part10: Buffer): Buffer {
+  return part10.subarray(144 + part10.readUInt32LE(140));
 }
 
 describe('DimseSource against dcmqrscp', () => {
@@ -106,8 +110,8 @@ describe('DimseSource against dcmqrscp', () => {
     expect(findIdentifier(query('study', { match: { PatientName: 'Yamada*' } })).SpecificCharacterSet).toBeUndefined();
   });
 
-  it('retrieves a series with C-GET, pixel data byte-identical, temp files removed', async () => {
-    const source = new DimseSource(config);
+  /** The series by C-GET: every data set exactly as stored (Japanese name included), nothing left in transit. */
+  async function expectWholeSeries(source: DimseSource): Promise<void> {
     const received = new Map<string, Buffer>();
     for await (const file of source.retrieve({
       studyInstanceUid: series.studyInstanceUid,
@@ -121,11 +125,37 @@ describe('DimseSource against dcmqrscp', () => {
     for (const instance of series.instances) {
       const original = await readFile(instance.path);
       const got = received.get(instance.sopInstanceUid)!;
+      // dcmqrscp keeps what storescu sent (explicit VR little endian) and sends it back as is.
+      expect(dataSet(got).equals(dataSet(original))).toBe(true);
       expect(pixelData(got).equals(pixelData(original))).toBe(true);
       expect(Part10Instance.parse(got).toDicomJson({ instanceUrl: '' })['00100010']!.Value).toEqual([
         { Alphabetic: 'Yamada^Tarou', Ideographic: '山田^太郎', Phonetic: 'やまだ^たろう' },
       ]);
     }
+    expect(await readdir(join(dir, 'transit', source.id)).catch(() => [])).toEqual([]);
+  }
+
+  it('retrieves a series with C-GET, data sets byte-identical, kept in memory', async () => {
+    await expectWholeSeries(new DimseSource(config));
+  });
+
+  it('retrieves a series with C-GET through temp files when instances outgrow memory, files removed', async () => {
+    await expectWholeSeries(new DimseSource({ ...config, id: 'spilling', maxInMemoryInstanceBytes: 1000 }));
+  });
+
+  it('delivers everything when the queue holds one instance (the PACS made to wait for each)', async () => {
+    const source = new DimseSource({ ...config, maxQueuedInstances: 1, maxQueuedBytes: 1 });
+    const seen: string[] = [];
+    for await (const file of source.retrieve({
+      studyInstanceUid: series.studyInstanceUid,
+      seriesInstanceUid: series.seriesInstanceUid,
+    })) {
+      // A slow consumer: each instance read a macrotask at a time.
+      await new Promise((resolve) => setImmediate(resolve));
+      seen.push(file.sopInstanceUid);
+      await readBody(file);
+    }
+    expect(seen.sort()).toEqual(series.instances.map((instance) => instance.sopInstanceUid).sort());
   });
 
   it('retrieves a whole study and a single instance', async () => {
@@ -168,7 +198,7 @@ describe('DimseSource against dcmqrscp', () => {
     expect(source.pool.stats.inUse).toBe(0);
   });
 
-  it('stops cleanly when the consumer stops early', async () => {
+  it('stops cleanly when the consumer stops early, temp files of unread instances removed', async () => {
     const source = new DimseSource(config);
     for await (const file of source.retrieve({ studyInstanceUid: series.studyInstanceUid })) {
       file.body.destroy();
@@ -176,6 +206,14 @@ describe('DimseSource against dcmqrscp', () => {
     }
     expect(source.pool.stats.inUse).toBe(0);
     await source.echo();
+
+    const spilling = new DimseSource({ ...config, id: 'spilling-early', maxInMemoryInstanceBytes: 1000 });
+    for await (const file of spilling.retrieve({ studyInstanceUid: series.studyInstanceUid })) {
+      file.body.destroy();
+      break;
+    }
+    expect(spilling.pool.stats.inUse).toBe(0);
+    await expect.poll(() => readdir(join(dir, 'transit', 'spilling-early'))).toEqual([]);
   });
 
   it('maps errors: not found, refused, unavailable, timeout', async () => {

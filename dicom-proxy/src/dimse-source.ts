@@ -1,5 +1,4 @@
-import { createReadStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import dcmjsDimse from 'dcmjs-dimse';
@@ -17,8 +16,9 @@ import {
   type OpenAssociation,
   type StorageContextProposal,
 } from './dimse-association.ts';
-import { part10Header, type InstanceFileSink } from './dimse-instance-file.ts';
-import { readInstanceIdentity, type InstanceIdentity } from './part10-identity.ts';
+import { part10Header, type ReceivedInstance } from './dimse-instance-file.ts';
+import { RetrieveQueue, type QueuedInstance } from './dimse-retrieve-queue.ts';
+import type { StoreRequest } from './dimse-association-reader.ts';
 import { StorageScp } from './storage-scp.ts';
 import { Part10Instance } from './part10-instance.ts';
 import { SourceError, type InstanceFile, type StudyQuery, type StudySource } from './study-source.ts';
@@ -26,10 +26,11 @@ import { SourceError, type InstanceFile, type StudyQuery, type StudySource } fro
 /**
  * A PACS that speaks only classic DICOM: C-ECHO, C-FIND (study / series / image level, study
  * root) and C-GET or C-MOVE, over dcmjs-dimse, never more associations at once than
- * `maxAssociations`. Retrieved instances are written raw to temp files (see
- * dimse-instance-file.ts) and yielded as each completes. With C-MOVE the PACS sends them to the
- * source's own storage SCP (storage-scp.ts, on `storageScpPort`, started on the first retrieve),
- * which hands each to the retrieve that asked for it.
+ * `maxAssociations`. Retrieved instances are received raw (dimse-association-reader.ts), kept in
+ * memory up to `maxInMemoryInstanceBytes` and spilled to a temp file beyond (dimse-instance-file.ts),
+ * and yielded as each completes through a bounded queue (dimse-retrieve-queue.ts). With C-MOVE
+ * the PACS sends them to the source's own storage SCP (storage-scp.ts, on `storageScpPort`,
+ * started on the first retrieve), which hands each to the retrieve that asked for it.
  */
 
 const { CEchoRequest, CFindRequest, CGetRequest, CMoveRequest } = dcmjsDimse.requests;
@@ -37,11 +38,25 @@ const { Status, TransferSyntax, SopClass } = dcmjsDimse.constants;
 
 export const dimseSourceSchema = dimseSourceSettingSchema
   .extend({
-    /** Where instances in transit are written (a subdirectory per source is made). */
+    /** Where instances too large for memory are written in transit (a subdirectory per source is made). */
     storeDirectory: z.string().min(1).default(join(tmpdir(), 'telemed-dimse')),
     timeoutMs: z.number().int().min(100).max(600_000).default(30_000),
     /** Received instances waiting for the consumer before the peer is made to wait. */
     maxQueuedInstances: z.number().int().min(1).max(256).default(4),
+    /** Memory bytes of received instances waiting for the consumer before the peer is made to wait. */
+    maxQueuedBytes: z
+      .number()
+      .int()
+      .min(1)
+      .max(1024 ** 3)
+      .default(16 * 1024 ** 2),
+    /** A received instance up to this size stays in memory; a larger one spills to `storeDirectory`. */
+    maxInMemoryInstanceBytes: z
+      .number()
+      .int()
+      .min(0)
+      .max(1024 ** 3)
+      .default(16 * 1024 ** 2),
   })
   .superRefine(checkDimseRetrieveSetting);
 export type DimseSourceConfig = z.input<typeof dimseSourceSchema>;
@@ -165,90 +180,14 @@ export function identifierToDicomJson(raw: Buffer, transferSyntaxUid: string): D
 
 type Scope = { studyInstanceUid: string; seriesInstanceUid?: string; sopInstanceUid?: string };
 
-interface ReadyInstance {
-  file: InstanceFile;
-  path: string;
-}
-
-/**
- * Received instances between the network and the consumer, C-GET and C-MOVE alike: `put` makes
- * the peer wait (by resolving late) while `maxQueued` instances are already waiting; `drain`
- * yields them and, when the consumer stops early, destroys and removes whatever is left.
- */
-class RetrieveQueue {
-  private readonly ready: ReadyInstance[] = [];
-  private readonly pendingPaths = new Set<string>();
-  private readonly maxQueued: number;
-  private wake: (() => void) | undefined;
-  private roomForMore: (() => void) | undefined;
-  private ended = false;
-  private closed = false;
-  yielded = 0;
-
-  constructor(maxQueued: number) {
-    this.maxQueued = maxQueued;
-  }
-
-  private notify(): void {
-    this.wake?.();
-    this.wake = undefined;
-  }
-
-  /** Queues a written instance; resolves when the peer may send the next one. */
-  async put(path: string, file: InstanceFile): Promise<void> {
-    if (this.closed) {
-      file.body.destroy();
-      await rm(path, { force: true });
-      throw new Error('the retrieve has ended');
-    }
-    this.pendingPaths.add(path);
-    this.ready.push({ path, file });
-    this.notify();
-    while (this.ready.length >= this.maxQueued && !this.closed) {
-      await new Promise<void>((resolve) => (this.roomForMore = resolve));
-    }
-  }
-
-  /** No more instances will come. */
-  end(): void {
-    this.ended = true;
-    this.notify();
-  }
-
-  async *drain(): AsyncGenerator<InstanceFile> {
-    for (;;) {
-      const next = this.ready.shift();
-      if (next) {
-        this.roomForMore?.();
-        this.roomForMore = undefined;
-        this.pendingPaths.delete(next.path);
-        next.file.body.once('close', () => void rm(next.path, { force: true }));
-        this.yielded += 1;
-        yield next.file;
-        continue;
-      }
-      if (this.ended) return;
-      await new Promise<void>((resolve) => (this.wake = resolve));
-    }
-  }
-
-  /** Lets a waiting `put` go and drops what the consumer never took. */
-  async close(): Promise<void> {
-    this.closed = true;
-    this.roomForMore?.();
-    this.roomForMore = undefined;
-    for (const leftover of this.ready.splice(0)) leftover.file.body.destroy();
-    for (const path of this.pendingPaths) await rm(path, { force: true });
-    this.pendingPaths.clear();
-  }
-}
-
-function instanceFile(path: string, sopInstanceUid: string, identity: InstanceIdentity, scope: Scope): InstanceFile {
+/** A received instance as the queue holds it: its UIDs from its head, else from the command and the scope. */
+function queued(received: ReceivedInstance, sopInstanceUid: string, scope: Scope): QueuedInstance {
+  const identity = received.identity();
   return {
     studyInstanceUid: identity.studyInstanceUid ?? scope.studyInstanceUid,
     seriesInstanceUid: identity.seriesInstanceUid ?? scope.seriesInstanceUid ?? '',
     sopInstanceUid: sopInstanceUid || identity.sopInstanceUid || '',
-    body: createReadStream(path, { highWaterMark: 1024 * 1024 }),
+    received,
   };
 }
 
@@ -358,6 +297,7 @@ export class DimseSource implements StudySource {
       aet: this.config.storageScpAet ?? this.config.moveDestinationAet!,
       peerAet: this.config.calledAet,
       storeDirectory: this.storeDirectory,
+      memoryLimitBytes: this.config.maxInMemoryInstanceBytes,
       timeoutMs: this.config.timeoutMs,
     }).catch((error: unknown) => {
       this.storageScp = undefined;
@@ -381,19 +321,16 @@ export class DimseSource implements StudySource {
     // Our own storage contexts are proposed instead of all the library knows (which exceed 128).
     request.setAddStorageSopClassesToAssociation(false);
     await mkdir(this.storeDirectory, { recursive: true });
-    const queue = new RetrieveQueue(this.config.maxQueuedInstances);
-    const onInstance = async (sink: InstanceFileSink) => {
-      const written = await sink.written;
-      let identity: InstanceIdentity = {};
-      try {
-        identity = readInstanceIdentity([written.head], written.head.length);
-      } catch {
-        // A head that cannot be read (e.g. deflated): the scope names study and series.
-      }
-      // The C-STORE response waits while the consumer is behind: the peer sends no more meanwhile.
-      await queue.put(written.path, instanceFile(written.path, sink.fields.sopInstanceUid, identity, scope));
-    };
-    yield* this.run('C-GET', request, queue, signal, { storageContexts: storageContextProposals, onInstance });
+    const queue = this.queue();
+    // Resolves at once while the queue has room: the C-STORE is answered as soon as it is complete.
+    const onInstance = (request: StoreRequest, received: ReceivedInstance) =>
+      queue.put(queued(received, request.sopInstanceUid, scope));
+    const store = { directory: this.storeDirectory, memoryLimitBytes: this.config.maxInMemoryInstanceBytes };
+    yield* this.run('C-GET', request, queue, signal, { storageContexts: storageContextProposals, store, onInstance });
+  }
+
+  private queue(): RetrieveQueue {
+    return new RetrieveQueue({ maxInstances: this.config.maxQueuedInstances, maxBytes: this.config.maxQueuedBytes });
   }
 
   private async *retrieveByMove(scope: Scope, signal?: AbortSignal): AsyncGenerator<InstanceFile> {
@@ -411,17 +348,19 @@ export class DimseSource implements StudySource {
           : CMoveRequest.createStudyMoveRequest(destination, scope.studyInstanceUid);
     await mkdir(this.storeDirectory, { recursive: true });
     const receiver = await this.receiver();
-    const queue = new RetrieveQueue(this.config.maxQueuedInstances);
+    const queue = this.queue();
     const messageId = receiver.nextMessageId();
     const unregister = receiver.expect({
       scope,
       messageId,
       originatorAet: this.config.callingAet,
-      take: (instance) =>
-        queue.put(
-          instance.written.path,
-          instanceFile(instance.written.path, instance.sopInstanceUid, instance.identity, scope),
-        ),
+      take: (moved) =>
+        queue.put({
+          studyInstanceUid: moved.identity.studyInstanceUid ?? scope.studyInstanceUid,
+          seriesInstanceUid: moved.identity.seriesInstanceUid ?? scope.seriesInstanceUid ?? '',
+          sopInstanceUid: moved.sopInstanceUid,
+          received: moved.received,
+        }),
     });
     try {
       yield* this.run('C-MOVE', request, queue, signal, { nextMessageId: () => messageId });
@@ -436,7 +375,7 @@ export class DimseSource implements StudySource {
     request: DimseRequest,
     queue: RetrieveQueue,
     signal: AbortSignal | undefined,
-    extra: Pick<AssociationOptions, 'storageContexts' | 'onInstance' | 'nextMessageId'>,
+    extra: Pick<AssociationOptions, 'storageContexts' | 'store' | 'onInstance' | 'nextMessageId'>,
   ): AsyncGenerator<InstanceFile> {
     const release = await this.slot(signal);
     let finalStatus: number | undefined;
@@ -454,7 +393,6 @@ export class DimseSource implements StudySource {
       association = openAssociation({
         peer: this.peer,
         requests: [request],
-        storeDirectory: this.storeDirectory,
         signal,
         ...extra,
       });

@@ -1,8 +1,10 @@
 import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { DeidentificationError, DeidentificationRefusal } from './deidentification.ts';
+import { FrameDecodingError } from './frame-transcoding.ts';
 import { ImagingAccessError } from './imaging-access.ts';
 import { Part10Error } from './part10-instance.ts';
+import { ImageRenderingError } from './rendered-image.ts';
 import { SourceError } from './study-source.ts';
 
 /**
@@ -21,6 +23,13 @@ export class FrontError extends Error {
     this.sourceId = sourceId;
   }
 }
+
+const frameDecodingStatus: Record<FrameDecodingError['reason'], { status: number; code: string }> = {
+  // The client asked for native frames whose layout the metadata it holds would misdescribe.
+  'layout-changed': { status: 406, code: 'not_acceptable' },
+  unsupported: { status: 501, code: 'not_renderable' },
+  undecodable: { status: 502, code: 'bad_upstream_instance' },
+};
 
 const sourceErrorStatus: Record<SourceError['kind'], { status: number; code: string }> = {
   'not-found': { status: 404, code: 'not_found' },
@@ -45,6 +54,15 @@ export function frontErrorOf(error: unknown): FrontError {
     );
   }
   if (error instanceof Part10Error) return new FrontError(502, 'bad_upstream_instance', error.message);
+  if (error instanceof FrameDecodingError) {
+    const { status, code } = frameDecodingStatus[error.reason];
+    return new FrontError(status, code, error.message);
+  }
+  if (error instanceof ImageRenderingError) {
+    return error.reason === 'bad-region'
+      ? new FrontError(400, 'bad_request', error.message)
+      : new FrontError(501, 'not_renderable', error.message);
+  }
   if (error instanceof DeidentificationRefusal) return new FrontError(403, 'deidentification_refused', error.message);
   if (error instanceof DeidentificationError) return new FrontError(502, 'bad_upstream_instance', error.message);
   return new FrontError(500, 'internal', 'internal error');

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { AuditLog, AuditOutcome } from '@telemed/domain';
+import type { AuditLog, AuditOutcome } from '@telemed/domain/audit-log';
 import type { ImagingActor } from './imaging-access.ts';
 
 /**

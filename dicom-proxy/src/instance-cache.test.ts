@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readFile, readdir, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -43,7 +43,14 @@ function countingUpstream(bytes: Uint8Array) {
 }
 
 function filePath(k: InstanceKey): string {
-  return join(directory, 'instances', k.sourceId, k.studyInstanceUid, k.seriesInstanceUid, `${k.sopInstanceUid}.dcm`);
+  return join(
+    directory,
+    'instances',
+    k.sourceId,
+    k.studyInstanceUid,
+    k.seriesInstanceUid,
+    `${k.sopInstanceUid}.part10`,
+  );
 }
 
 describe('InstanceCache', () => {
@@ -73,7 +80,7 @@ describe('InstanceCache', () => {
     expect(cache.has(key('1'))).toBe(true);
     expect(cache.has(key('2'))).toBe(false);
     expect(cache.has(key('3'))).toBe(true);
-    expect(cache.sizeBytes).toBe(2_000);
+    expect(cache.sizeBytes).toBe(2 * (1_000 + 16)); // bytes on disk: each entry carries a 16-byte trailer
   });
 
   it.each([
@@ -88,7 +95,8 @@ describe('InstanceCache', () => {
         ),
     ],
     ['a truncated file', (path: string) => truncate(path, 400)],
-    ['a missing checksum', (path: string) => rm(`${path}.sha256`)],
+    ['a missing trailer', (path: string) => truncate(path, 1_000)],
+    ['a trailer for other bytes', (path: string) => appendFile(path, Buffer.alloc(16))],
   ])('never serves an entry with %s: it refetches', async (_, damage) => {
     const cache = await InstanceCache.open({ directory, maxBytes: 10_000 });
     const upstream = countingUpstream(instanceBytes(5));
@@ -96,7 +104,7 @@ describe('InstanceCache', () => {
     await damage(filePath(key('1')));
     expect(await cache.readOrFetch(key('1'), upstream.fetch)).toEqual(instanceBytes(5));
     expect(upstream.calls).toBe(2);
-    expect(await readFile(filePath(key('1')))).toEqual(Buffer.from(instanceBytes(5)));
+    expect((await readFile(filePath(key('1')))).subarray(0, -16)).toEqual(Buffer.from(instanceBytes(5)));
   });
 
   it('rebuilds its index after a restart and keeps the least recently used order', async () => {
@@ -108,6 +116,18 @@ describe('InstanceCache', () => {
     const upstream = countingUpstream(instanceBytes(9));
     expect(await second.readOrFetch(key('2'), upstream.fetch)).toEqual(instanceBytes(2));
     expect(upstream.calls).toBe(0);
+  });
+
+  it('clears files of an earlier layout on open instead of serving or counting them', async () => {
+    const first = await InstanceCache.open({ directory, maxBytes: 10_000 });
+    await first.readOrFetch(key('1'), countingUpstream(instanceBytes(1)).fetch);
+    const seriesDirectory = join(directory, 'instances', 'pacs-a', '1.2.3', '1.2.3.4');
+    await mkdir(seriesDirectory, { recursive: true });
+    await writeFile(join(seriesDirectory, '1.2.3.4.9.dcm'), instanceBytes(9));
+    await writeFile(join(seriesDirectory, '1.2.3.4.9.dcm.sha256'), 'abc 1000\n');
+    const second = await InstanceCache.open({ directory, maxBytes: 10_000 });
+    expect(second.entryCount).toBe(1);
+    expect(await readdir(seriesDirectory)).toEqual(['1.2.3.4.1.part10']);
   });
 
   it('leaves no entry behind when the upstream fails mid-body', async () => {

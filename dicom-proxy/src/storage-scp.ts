@@ -1,33 +1,36 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { rm } from 'node:fs/promises';
 import dcmjsDimse from 'dcmjs-dimse';
 import { SocketFlow } from './dimse-association.ts';
-import { InstanceFileSink, type WrittenInstanceFile } from './dimse-instance-file.ts';
-import { readInstanceIdentity, type InstanceIdentity } from './part10-identity.ts';
+import { InstanceSink, type ReceivedInstance } from './dimse-instance-file.ts';
+import {
+  readAssociation,
+  type AssociationReader,
+  type DimseNetwork,
+  type StoreRequest,
+  type StoreStatus,
+} from './dimse-association-reader.ts';
+import type { InstanceIdentity } from './part10-identity.ts';
 
 /**
  * The proxy's own storage SCP, where a PACS sends the instances of a C-MOVE. Associations are
  * accepted only from the one peer AE (the PACS) and only when addressed to our AE; every
- * C-STORE is written raw to a temp file (dimse-instance-file.ts, as for C-GET) and handed to the
- * pending C-MOVE that asked for it: by the Move Originator Message ID the PACS echoes (message
- * IDs are unique per SCP), else by its Study / Series / SOP Instance UIDs. Instances nobody asked
- * for are deleted and answered with a failure status. The C-STORE response waits until the
- * retrieve has taken the instance, so a slow consumer slows the PACS down.
+ * C-STORE is received raw by the same reader as a C-GET's (dimse-association-reader.ts; in memory
+ * up to a limit, a temp file beyond: dimse-instance-file.ts) and handed to the pending C-MOVE that
+ * asked for it: by the Move Originator Message ID the PACS echoes (message IDs are unique per
+ * SCP), else by its Study / Series / SOP Instance UIDs. Instances nobody asked for are dropped and
+ * answered with a failure status. The C-STORE is answered as soon as the retrieve has queued the
+ * instance, and only then: a consumer that is behind slows the PACS down.
  *
  * A plain net.Server around dcmjs-dimse's Scp rather than its Server: that one cannot bind an
  * address, nor report a port already in use to the caller.
  */
 
-const { Scp, Dataset, constants, responses } = dcmjsDimse;
+const { Scp, constants, responses } = dcmjsDimse;
 const { PresentationContextResult, RejectResult, RejectSource, RejectReason, Status, TransferSyntax } = constants;
 
-type CStoreRequest = InstanceType<typeof dcmjsDimse.requests.CStoreRequest>;
-type CStoreResponse = InstanceType<typeof dcmjsDimse.responses.CStoreResponse>;
 type CEchoRequest = InstanceType<typeof dcmjsDimse.requests.CEchoRequest>;
 type CEchoResponse = InstanceType<typeof dcmjsDimse.responses.CEchoResponse>;
 type Association = InstanceType<typeof dcmjsDimse.association.Association>;
-type PresentationContext = InstanceType<typeof dcmjsDimse.association.PresentationContext>;
-type DimseDataset = InstanceType<typeof dcmjsDimse.Dataset>;
 
 /** C-STORE failure for an instance no pending C-MOVE wants (PS3.4: 0xA7xx refused, 0xCxxx cannot understand). */
 const UNWANTED_STATUS = 0xa700;
@@ -54,8 +57,8 @@ export interface MoveScope {
 }
 
 /** One received instance, handed to the retrieve that wants it. */
-export interface ReceivedInstance {
-  written: WrittenInstanceFile;
+export interface MovedInstance {
+  received: ReceivedInstance;
   sopInstanceUid: string;
   identity: InstanceIdentity;
 }
@@ -66,8 +69,11 @@ export interface MoveExpectation {
   /** The C-MOVE request's Message ID and the AE that sent it (our calling AE). */
   messageId: number;
   originatorAet: string;
-  /** Takes the instance (its file is the taker's from then on); resolves when the peer may send more. */
-  take(instance: ReceivedInstance): Promise<void>;
+  /**
+   * Takes the instance (it is the taker's from then on): nothing when the peer may send more at
+   * once, else a promise resolving when it may.
+   */
+  take(instance: MovedInstance): Promise<void> | undefined;
 }
 
 export interface StorageScpOptions {
@@ -77,7 +83,9 @@ export interface StorageScpOptions {
   aet: string;
   /** The only calling AE accepted (the PACS). */
   peerAet: string;
+  /** Where instances over `memoryLimitBytes` spill to (must exist when one arrives). */
   storeDirectory: string;
+  memoryLimitBytes: number;
   timeoutMs: number;
 }
 
@@ -151,10 +159,9 @@ export class StorageScp {
   }
 
   /** Whom a received instance is for, or undefined; marks it taken. */
-  private route(request: CStoreRequest, instance: ReceivedInstance): Registered | undefined {
-    const command = request.getCommandDataset();
-    const originatorId = Number(command.getElement('MoveOriginatorMessageID'));
-    const originatorAet = String(command.getElement('MoveOriginatorApplicationEntityTitle') ?? '').trim();
+  private route(request: StoreRequest, instance: MovedInstance): Registered | undefined {
+    const originatorId = request.moveOriginatorMessageId ?? Number.NaN;
+    const originatorAet = request.moveOriginatorAet ?? '';
     const { studyInstanceUid, seriesInstanceUid } = instance.identity;
     const candidates = [...this.expectations].filter((expectation) =>
       matches(expectation.scope, studyInstanceUid, seriesInstanceUid, instance.sopInstanceUid),
@@ -185,50 +192,60 @@ export class StorageScp {
       pduTimeout: this.options.timeoutMs,
     });
     scp.owner = this;
-    scp.flow.socket = socket;
+    const flow = new SocketFlow();
+    flow.socket = socket;
+    // The Scp is a dcmjs-dimse Network: its own socket reading gives way to the reader's.
+    const reader: AssociationReader = readAssociation(scp as unknown as DimseNetwork, {
+      stores: {
+        sink: (request) =>
+          new InstanceSink({
+            fields: {
+              sopClassUid: request.sopClassUid,
+              sopInstanceUid: request.sopInstanceUid,
+              transferSyntaxUid: request.transferSyntaxUid,
+              sourceAet: this.options.peerAet,
+            },
+            memoryLimitBytes: this.options.memoryLimitBytes,
+            spillDirectory: this.options.storeDirectory,
+            flow,
+          }),
+        stored: (request, instance) => this.received(request, instance),
+        lost: () => Status.ProcessingFailure,
+      },
+      failed: () => socket.destroy(),
+    });
     scp.on('networkError', () => socket.destroy());
     socket.once('close', () => {
       this.associations.delete(socket);
-      scp.abandonAll();
+      reader.abandon();
     });
   }
 
-  /** @internal Called by an association when an instance is on disk: routes it, answers a C-STORE status. */
-  async received(request: CStoreRequest, sink: InstanceFileSink): Promise<number> {
-    let written: WrittenInstanceFile;
-    try {
-      written = await sink.written;
-    } catch {
-      await rm(sink.path, { force: true });
-      return Status.ProcessingFailure;
-    }
-    let identity: InstanceIdentity = {};
-    try {
-      identity = readInstanceIdentity([written.head], written.head.length);
-    } catch {
-      // An unreadable head (e.g. deflated): only the SOP Instance UID of the command is known.
-    }
-    const instance = { written, sopInstanceUid: sink.fields.sopInstanceUid || identity.sopInstanceUid || '', identity };
+  /** An instance has arrived: routes it, gives the C-STORE status (at once when the taker has room). */
+  private received(request: StoreRequest, received: ReceivedInstance): StoreStatus {
+    const identity = received.identity();
+    const instance = { received, sopInstanceUid: request.sopInstanceUid || identity.sopInstanceUid || '', identity };
     const target = this.route(request, instance);
-    if (!target) {
-      await rm(written.path, { force: true });
+    const refuse = () => {
+      void received.discard().catch(() => undefined);
       return UNWANTED_STATUS;
-    }
+    };
+    if (!target) return refuse();
     try {
-      await target.take(instance);
-      return Status.Success;
+      const room = target.take(instance);
+      return room ? room.then(() => Status.Success, refuse) : Status.Success;
     } catch {
-      await rm(written.path, { force: true });
-      return UNWANTED_STATUS;
+      return refuse();
     }
   }
 }
 
+/**
+ * One association from the PACS: negotiation, C-ECHO and release through dcmjs-dimse's Scp; its
+ * C-STOREs never reach the library (see `accept`).
+ */
 class StorageAssociation extends Scp {
   owner: StorageScp | undefined;
-  readonly flow = new SocketFlow();
-  private readonly sinks = new Set<InstanceFileSink>();
-  private readonly statuses = new WeakMap<object, Promise<number>>();
 
   override associationRequested(association: Association): void {
     const owner = this.owner!;
@@ -266,51 +283,7 @@ class StorageAssociation extends Scp {
     callback(response);
   }
 
-  override createStoreWritableStream(context: PresentationContext, request: CStoreRequest): never {
-    const command = request.getCommandDataset();
-    const sink = new InstanceFileSink(
-      this.owner!.options.storeDirectory,
-      {
-        sopClassUid: String(command.getElement('AffectedSOPClassUID') ?? context.getAbstractSyntaxUid()),
-        sopInstanceUid: String(command.getElement('AffectedSOPInstanceUID') ?? ''),
-        transferSyntaxUid: context.getAcceptedTransferSyntaxUid() ?? TransferSyntax.ImplicitVRLittleEndian,
-        sourceAet: this.owner!.options.peerAet,
-      },
-      this.flow,
-    );
-    this.sinks.add(sink);
-    this.statuses.set(
-      request,
-      this.owner!.received(request, sink).finally(() => this.sinks.delete(sink)),
-    );
-    // dcmjs-dimse only needs write / end / once('drain') of it (see InstanceFileSink).
-    return sink as never;
-  }
-
-  override createDatasetFromStoreWritableStream(
-    _sink: unknown,
-    _context: PresentationContext,
-    callback: (dataset: DimseDataset) => void,
-  ): void {
-    // The dataset went to disk raw; dcmjs-dimse gets an empty one to carry on with.
-    callback(new Dataset());
-  }
-
-  override cStoreRequest(request: CStoreRequest, callback: (response: CStoreResponse) => void): void {
-    const status = this.statuses.get(request) ?? Promise.resolve(Status.ProcessingFailure);
-    void status.then((value) => {
-      const response = responses.CStoreResponse.fromRequest(request);
-      response.setStatus(value);
-      callback(response);
-    });
-  }
-
   override abort(): void {
-    // The peer aborted: the socket closes, and `abandonAll` cleans up.
-  }
-
-  /** The association is gone: instances still being written are dropped. */
-  abandonAll(): void {
-    for (const sink of this.sinks) sink.abandon();
+    // The peer aborted: the socket closes, and the receiver drops what was still arriving.
   }
 }

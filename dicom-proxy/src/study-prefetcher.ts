@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { dicomUidSchema, type StudyPrefetchClaim, type StudyPrefetchQueue } from '@telemed/domain';
+import { dicomUidSchema } from '@telemed/domain/records';
+import type { StudyPrefetchClaim, StudyPrefetchQueue } from '@telemed/domain/study-prefetch';
 import type { DicomJsonDataset } from './dicom-json.ts';
 import { FrontError } from './front-errors.ts';
 import type { InstanceCache, InstanceKey } from './instance-cache.ts';
