@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import type { Ack } from './ack.ts';
+import { grantedStudyUidSchema } from './access-token.ts';
+import { jointReadChangeSchema, type JointReadState, type JointReadUpdate, type SiteReadiness } from './joint-read.ts';
 import {
   dtlsParametersSchema,
   mediaIdSchema,
@@ -122,6 +124,24 @@ export const conferenceRequestSchemas = {
   'lobby:reject': z.strictObject({ sessionId: sessionIdSchema, accountId: z.uuid() }),
   /** Host only (else `forbidden`): who is waiting now. */
   'lobby:list': z.strictObject({ sessionId: sessionIdSchema }),
+  /** The joint read of the session this socket is in: the full state, e.g. after a gap in updates. */
+  'jointRead:state': z.strictObject({}),
+  /** Presenter only (else `forbidden`): changes made since the last batch, in order. */
+  'jointRead:change': z.strictObject({ changes: z.array(jointReadChangeSchema).min(1).max(50) }),
+  /**
+   * `request`: present now if nobody does, else ask the host; `release`: stop presenting (or
+   * withdraw the request); `take` and `grant` (to a participant): the host only.
+   */
+  'jointRead:presenter': z.discriminatedUnion('action', [
+    z.strictObject({ action: z.enum(['request', 'release', 'take']) }),
+    z.strictObject({ action: z.literal('grant'), participantId: z.uuid() }),
+  ]),
+  /** How much of the shared series this participant's viewer has loaded. */
+  'jointRead:progress': z.strictObject({
+    seriesInstanceUid: grantedStudyUidSchema,
+    loadedImages: z.int().min(0).max(99_999),
+    totalImages: z.int().min(0).max(99_999),
+  }),
 } as const;
 
 export type ConferenceRequestName = keyof typeof conferenceRequestSchemas;
@@ -144,6 +164,18 @@ export interface ConferenceResponses {
   'lobby:admit': { waiting: LobbyGuest[] };
   'lobby:reject': { waiting: LobbyGuest[] };
   'lobby:list': { waiting: LobbyGuest[] };
+  'jointRead:state': JointReadSnapshot;
+  'jointRead:change': { seq: number };
+  'jointRead:presenter': JointReadSnapshot;
+  'jointRead:progress': Record<string, never>;
+}
+
+/** The joint read as a participant sees it on joining, after a hand-off or a gap. */
+export interface JointReadSnapshot {
+  state: JointReadState;
+  readiness: SiteReadiness[];
+  /** Whether this participant may grant and take the presenter role (the host). */
+  mayHandOff: boolean;
 }
 
 /** Events signaling pushes to the browsers in a session (and to waiting guests and hosts). */
@@ -164,6 +196,12 @@ export interface ConferenceNotifications {
    * after sending it.
    */
   'session:ended': (event: { sessionId: string; reason: SessionEndReason }) => void;
+  /** The presenter's changes, to every other participant, at most ~20 per second. */
+  'jointRead:update': (update: JointReadUpdate) => void;
+  /** The whole state, after a hand-off or when the presenter left. */
+  'jointRead:state': (state: JointReadState) => void;
+  /** Per-site load progress of the shared series changed. */
+  'jointRead:readiness': (event: { sites: SiteReadiness[] }) => void;
 }
 
 export type ConferenceClientEvents = {

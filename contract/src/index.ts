@@ -1,4 +1,5 @@
 export * from './ack.ts';
 export * from './media.ts';
 export * from './conference-events.ts';
+export * from './joint-read.ts';
 export * from './qa-hooks.ts';

@@ -24,6 +24,8 @@ import {
   type SiteStore,
 } from '@telemed/domain';
 import type { ConferencePresence } from './conference-presence.ts';
+import type { JointReadStore } from './joint-read-store.ts';
+import { SessionJointRead, type JointReadRequestName } from './session-joint-read.ts';
 import type { SfuClient } from './sfu-client.ts';
 import { SessionLobby, accountRoomOf, type LobbyRequestName } from './session-lobby.ts';
 import { recordForSocket, type SocketAuditEntry } from './socket-audit.ts';
@@ -52,6 +54,7 @@ export interface ConferenceDependencies {
   audit: AuditLog;
   admission: SessionAdmission;
   presence: ConferencePresence;
+  jointRead: JointReadStore;
   sfu: SfuClient;
   logger: Logger;
   /** Live sockets in a session across all signaling nodes (through the Redis adapter). */
@@ -80,7 +83,8 @@ export class ConferenceParticipant {
   private readonly deps: ConferenceDependencies;
   private readonly log: Logger;
   private readonly lobby: SessionLobby;
-  private joined: { sessionId: string; participant: Participant; mayProduce: boolean } | null = null;
+  private readonly jointRead: SessionJointRead;
+  private joined: { sessionId: string; participant: Participant; mayProduce: boolean; isHost: boolean } | null = null;
   private joining = false;
 
   constructor(socket: ConferenceSocket, deps: ConferenceDependencies) {
@@ -88,6 +92,16 @@ export class ConferenceParticipant {
     this.deps = deps;
     this.log = deps.logger.child({ socket: socket.id, accountId: socket.data.account.accountId });
     this.lobby = new SessionLobby(socket, deps, this.log);
+    this.jointRead = new SessionJointRead(socket, deps, this.log, () =>
+      this.joined
+        ? {
+            sessionId: this.joined.sessionId,
+            participant: this.joined.participant,
+            isHost: this.joined.isHost,
+            room: roomOf(this.joined.sessionId),
+          }
+        : null,
+    );
     deps.connections.add(this);
     // Waiting-room decisions and list changes are addressed to the account, wherever it is connected.
     Promise.resolve(socket.join(accountRoomOf(socket.data.account.accountId))).catch((error: unknown) =>
@@ -96,7 +110,7 @@ export class ConferenceParticipant {
     dispatchRequests<typeof conferenceRequestSchemas, ConferenceResponses>(
       socket,
       conferenceRequestSchemas,
-      { ...this.handlers(), ...this.lobby.handlers() },
+      { ...this.handlers(), ...this.lobby.handlers(), ...this.jointRead.handlers() },
       {
         onUnexpectedError: (event, error) => this.log.error({ err: error, event }, 'request failed'),
         onUnanswerable: (event) => this.log.debug({ event }, 'event without ack ignored'),
@@ -169,7 +183,10 @@ export class ConferenceParticipant {
     this.socket.disconnect(true);
   }
 
-  private handlers(): Omit<RequestHandlers<typeof conferenceRequestSchemas, ConferenceResponses>, LobbyRequestName> {
+  private handlers(): Omit<
+    RequestHandlers<typeof conferenceRequestSchemas, ConferenceResponses>,
+    LobbyRequestName | JointReadRequestName
+  > {
     const { sfu, presence } = this.deps;
     return {
       'session:capabilities': async ({ sessionId }) => {
@@ -272,7 +289,12 @@ export class ConferenceParticipant {
       await sfu.request('participant:open', { sessionId, participantId: participant.participantId, rtpCapabilities });
       await this.dropStalePresence(sessionId);
       await presence.add(sessionId, { participant, socketId: this.socket.id });
-      this.joined = { sessionId, participant, mayProduce: mayProduceMedia(account) };
+      this.joined = {
+        sessionId,
+        participant,
+        mayProduce: mayProduceMedia(account),
+        isHost: mayAdmit(account, session),
+      };
       this.socket.data.participantId = participant.participantId;
       this.deps.local.set(participant.participantId, this);
       await this.socket.join(roomOf(sessionId));
@@ -319,6 +341,9 @@ export class ConferenceParticipant {
     const { sessionId, participant } = joined;
     const { participantId } = participant;
     this.deps.local.delete(participantId);
+    await this.jointRead
+      .leave({ sessionId, participant, isHost: joined.isHost, room: roomOf(sessionId) })
+      .catch((error: unknown) => this.log.warn({ err: error, participantId }, 'could not leave the joint read'));
     await this.deps.sfu.request('participant:close', { sessionId, participantId }).catch((error: unknown) => {
       // The SFU closes an unreachable node's participants itself.
       this.log.warn({ err: error, participantId }, 'could not close participant media');

@@ -21,6 +21,7 @@ import {
   type SocketData,
 } from './conference-participant.ts';
 import { ConferencePresence } from './conference-presence.ts';
+import { JointReadStore } from './joint-read-store.ts';
 import { SessionAccessWatch } from './session-access-watch.ts';
 import { SfuClient } from './sfu-client.ts';
 
@@ -85,6 +86,7 @@ export async function startSignalingService(config: SignalingConfig, logger: Log
     audit: new AuditLog(redis),
     admission: new SessionAdmission(redis, logger),
     presence: new ConferencePresence(redis, logger),
+    jointRead: new JointReadStore(redis, logger),
     sfu,
     logger,
     local,

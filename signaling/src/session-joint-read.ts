@@ -1,0 +1,241 @@
+import type { Logger } from 'pino';
+import {
+  ContractError,
+  JointReadError,
+  applyJointReadChanges,
+  coalesceJointReadChanges,
+  handOff,
+  jointReadMaxUpdatesPerSecond,
+  type ConferenceResponses,
+  type JointReadChange,
+  type JointReadPresenter,
+  type JointReadSnapshot,
+  type JointReadState,
+  type Participant,
+  type conferenceRequestSchemas,
+} from '@telemed/contract';
+import type { RequestHandlers } from '@telemed/contract/server';
+import type { ConferenceDependencies, ConferenceSocket } from './conference-participant.ts';
+import { JointReadContention } from './joint-read-store.ts';
+import { recordForSocket } from './socket-audit.ts';
+
+/**
+ * The joint-read requests of one connection in a session: the presenter's changes (stored in
+ * Redis, then sent on to everyone else), presenter hand-off, and load progress per site. The
+ * presenter's client already sends at most ~20 batches a second; what reaches the others is
+ * held to the same rate here too, batches merged, so a slow site's link carries no more
+ * whatever a client does, and the latest state always goes out.
+ */
+
+export type JointReadRequestName =
+  'jointRead:state' | 'jointRead:change' | 'jointRead:presenter' | 'jointRead:progress';
+export type JointReadHandlers = Pick<
+  RequestHandlers<typeof conferenceRequestSchemas, ConferenceResponses>,
+  JointReadRequestName
+>;
+
+/** What the connection's participant is, while it is in a session. */
+export interface JointReadSeat {
+  sessionId: string;
+  participant: Participant;
+  /** The host (who admits guests) also hands the presenter role over. */
+  isHost: boolean;
+  room: string;
+}
+
+const broadcastIntervalMs = 1000 / jointReadMaxUpdatesPerSecond;
+
+function asPresenter(participant: Participant): JointReadPresenter {
+  return {
+    participantId: participant.participantId,
+    accountId: participant.accountId,
+    displayName: participant.displayName,
+    siteId: participant.siteId,
+  };
+}
+
+export class SessionJointRead {
+  private readonly socket: ConferenceSocket;
+  private readonly deps: ConferenceDependencies;
+  private readonly log: Logger;
+  private readonly seat: () => JointReadSeat | null;
+  /** Accepted changes not yet sent on: from `baseSeq` to `seq`. */
+  private pending: { room: string; baseSeq: number; seq: number; changes: JointReadChange[] } | null = null;
+  private lastBroadcastAt = Number.NEGATIVE_INFINITY;
+  private timer: NodeJS.Timeout | undefined;
+  /**
+   * This connection's joint-read writes, one after the other: Socket.IO delivers a presenter's
+   * batches in order, but their handlers would otherwise run side by side and could apply them
+   * out of order (and contend for the same compare-and-set).
+   */
+  private writes: Promise<unknown> = Promise.resolve();
+
+  constructor(socket: ConferenceSocket, deps: ConferenceDependencies, log: Logger, seat: () => JointReadSeat | null) {
+    this.socket = socket;
+    this.deps = deps;
+    this.log = log;
+    this.seat = seat;
+  }
+
+  handlers(): JointReadHandlers {
+    const store = this.deps.jointRead;
+    return {
+      'jointRead:state': async () => this.snapshot(this.requireSeat()),
+      'jointRead:change': async ({ changes }) => {
+        const seat = this.requireSeat();
+        const { before, after } = await this.inTurn(() =>
+          store.update(seat.sessionId, (current) => {
+            if (current.presenter?.participantId !== seat.participant.participantId) {
+              throw new JointReadError('forbidden', 'only the presenter changes the shared view');
+            }
+            return applyJointReadChanges(current, changes);
+          }),
+        );
+        this.queueBroadcast(seat.room, before.seq, after.seq, changes);
+        if (before.view?.seriesInstanceUid !== after.view?.seriesInstanceUid) await this.announceReadiness(seat, after);
+        return { seq: after.seq };
+      },
+      'jointRead:presenter': async (request) => {
+        const seat = this.requireSeat();
+        const me = asPresenter(seat.participant);
+        let target: JointReadPresenter | undefined;
+        if (request.action === 'grant') {
+          const present = await this.deps.presence.participants(seat.sessionId);
+          const found = present.find((entry) => entry.participant.participantId === request.participantId);
+          if (!found) throw new ContractError('not_found', 'that participant is not in the session');
+          target = asPresenter(found.participant);
+        }
+        // Changes still held back belong to the presenter before the hand-off: out first.
+        this.flushBroadcast();
+        const { before, after } = await this.inTurn(() =>
+          store.update(seat.sessionId, (current) => {
+            switch (request.action) {
+              case 'request':
+                return handOff(current, { kind: 'request', by: me });
+              case 'release':
+                return handOff(current, { kind: 'release', by: me.participantId });
+              case 'take':
+                return handOff(current, { kind: 'take', by: me, byHost: seat.isHost });
+              case 'grant':
+                return handOff(current, { kind: 'grant', to: target!, byHost: seat.isHost });
+            }
+          }),
+        );
+        if (after !== before) {
+          this.socket.nsp.to(seat.room).emit('jointRead:state', after);
+          if (before.presenter?.participantId !== after.presenter?.participantId) {
+            await recordForSocket(this.deps.audit, this.socket, {
+              action: 'joint-read.presenter',
+              outcome: 'success',
+              target: `session:${seat.sessionId}`,
+              sessionId: seat.sessionId,
+              detail: {
+                request: request.action,
+                from: before.presenter?.participantId ?? null,
+                to: after.presenter?.participantId ?? null,
+              },
+            });
+          }
+        }
+        return this.snapshot(seat, after);
+      },
+      'jointRead:progress': async ({ seriesInstanceUid, loadedImages, totalImages }) => {
+        const seat = this.requireSeat();
+        await store.setProgress(seat.sessionId, seat.participant.participantId, {
+          siteId: seat.participant.siteId,
+          seriesInstanceUid,
+          loadedImages: Math.min(loadedImages, totalImages),
+          totalImages,
+        });
+        await this.announceReadiness(seat);
+        return {};
+      },
+    };
+  }
+
+  /**
+   * The participant leaves: held-back changes go out, a presenter gives the role up (everyone is
+   * told), its progress no longer counts for its site.
+   */
+  async leave(seat: JointReadSeat): Promise<void> {
+    this.flushBroadcast();
+    const store = this.deps.jointRead;
+    await store.forgetProgress(seat.sessionId, seat.participant.participantId);
+    const { before, after } = await store.update(seat.sessionId, (current) =>
+      handOff(current, { kind: 'release', by: seat.participant.participantId }),
+    );
+    if (after !== before) this.socket.nsp.to(seat.room).except(this.socket.id).emit('jointRead:state', after);
+    await this.announceReadiness(seat, after, { exceptSelf: true });
+  }
+
+  private async snapshot(seat: JointReadSeat, known?: JointReadState): Promise<JointReadSnapshot> {
+    const state = known ?? (await this.deps.jointRead.get(seat.sessionId));
+    return {
+      state,
+      readiness: await this.deps.jointRead.readiness(seat.sessionId, state.view?.seriesInstanceUid),
+      mayHandOff: seat.isHost,
+    };
+  }
+
+  private async announceReadiness(
+    seat: JointReadSeat,
+    known?: JointReadState,
+    options: { exceptSelf?: boolean } = {},
+  ): Promise<void> {
+    const state = known ?? (await this.deps.jointRead.get(seat.sessionId));
+    const sites = await this.deps.jointRead.readiness(seat.sessionId, state.view?.seriesInstanceUid);
+    const room = this.socket.nsp.to(seat.room);
+    (options.exceptSelf ? room.except(this.socket.id) : room).emit('jointRead:readiness', { sites });
+  }
+
+  private queueBroadcast(room: string, baseSeq: number, seq: number, changes: JointReadChange[]): void {
+    if (this.pending && this.pending.seq === baseSeq && this.pending.room === room) {
+      this.pending = { ...this.pending, seq, changes: [...this.pending.changes, ...changes] };
+    } else {
+      this.flushBroadcast();
+      this.pending = { room, baseSeq, seq, changes };
+    }
+    if (this.timer) return;
+    const wait = this.lastBroadcastAt + broadcastIntervalMs - performance.now();
+    if (wait <= 0) this.flushBroadcast();
+    else this.timer = setTimeout(() => this.flushBroadcast(), wait);
+  }
+
+  private flushBroadcast(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const pending = this.pending;
+    if (!pending) return;
+    this.pending = null;
+    this.lastBroadcastAt = performance.now();
+    this.socket.to(pending.room).emit('jointRead:update', {
+      baseSeq: pending.baseSeq,
+      seq: pending.seq,
+      changes: coalesceJointReadChanges(pending.changes),
+    });
+  }
+
+  dispose(): void {
+    this.flushBroadcast();
+  }
+
+  private requireSeat(): JointReadSeat {
+    const seat = this.seat();
+    if (!seat) throw new ContractError('conflict', 'join a session first');
+    return seat;
+  }
+
+  /** Runs after this connection's earlier writes; domain refusals become typed acks. */
+  private async inTurn<T>(work: () => Promise<T>): Promise<T> {
+    const turn = this.writes.then(work);
+    this.writes = turn.catch(() => undefined);
+    try {
+      return await turn;
+    } catch (error) {
+      if (error instanceof JointReadError) throw new ContractError(error.code, error.message);
+      if (error instanceof JointReadContention) throw new ContractError('conflict', error.message);
+      this.log.error({ err: error }, 'joint-read update failed');
+      throw error;
+    }
+  }
+}
