@@ -39,6 +39,13 @@ export class JointReadContention extends Error {
 }
 
 export class JointReadStore extends RedisStore {
+  /**
+   * The state this node last read or wrote per session: a presenter's next change is tried
+   * against it straight away (one round trip instead of two); the compare-and-set catches it
+   * being stale, and the state is read again then.
+   */
+  private readonly lastKnown = new Map<string, JointReadState>();
+
   async get(sessionId: string): Promise<JointReadState> {
     const stored = await this.redis.hGet(stateKey(sessionId), 'state');
     if (!stored) return emptyJointReadState();
@@ -61,18 +68,37 @@ export class JointReadStore extends RedisStore {
     sessionId: string,
     change: (current: JointReadState) => JointReadState,
   ): Promise<{ before: JointReadState; after: JointReadState }> {
+    let known = this.lastKnown.get(sessionId);
     for (let attempt = 0; attempt < 8; attempt += 1) {
-      const before = await this.get(sessionId);
-      const after = change(before);
+      const before = known ?? (await this.get(sessionId));
+      known = undefined;
+      let after: JointReadState;
+      try {
+        after = change(before);
+      } catch (error) {
+        // A refusal against a remembered state may be wrong (it may be stale): decide on a fresh one.
+        if (attempt === 0 && this.lastKnown.delete(sessionId)) continue;
+        throw error;
+      }
       if (after === before) return { before, after };
       const stored = jointReadStateSchema.parse(after);
       const written = await this.redis.eval(COMPARE_AND_SET, {
         keys: [stateKey(sessionId)],
         arguments: [String(before.seq), String(stored.seq), JSON.stringify(stored), String(KEEP_MS)],
       });
-      if (written === 1) return { before, after: stored };
+      if (written === 1) {
+        this.remember(sessionId, stored);
+        return { before, after: stored };
+      }
+      this.lastKnown.delete(sessionId);
     }
     throw new JointReadContention();
+  }
+
+  private remember(sessionId: string, state: JointReadState): void {
+    // Live sessions on one node are few; a bound keeps a long-running node from collecting ended ones.
+    if (this.lastKnown.size >= 1_000 && !this.lastKnown.has(sessionId)) this.lastKnown.clear();
+    this.lastKnown.set(sessionId, state);
   }
 
   async setProgress(sessionId: string, participantId: string, progress: ParticipantProgress): Promise<void> {

@@ -43,7 +43,11 @@ export interface JointReadSeat {
   room: string;
 }
 
-const broadcastIntervalMs = 1000 / jointReadMaxUpdatesPerSecond;
+/**
+ * What reaches the others is paced by a token bucket: on average at most 20 batches a second,
+ * with a burst of two so that a batch arriving a little early (network jitter) is not held back.
+ */
+const broadcastBurst = 2;
 
 function asPresenter(participant: Participant): JointReadPresenter {
   return {
@@ -61,7 +65,8 @@ export class SessionJointRead {
   private readonly seat: () => JointReadSeat | null;
   /** Accepted changes not yet sent on: from `baseSeq` to `seq`. */
   private pending: { room: string; baseSeq: number; seq: number; changes: JointReadChange[] } | null = null;
-  private lastBroadcastAt = Number.NEGATIVE_INFINITY;
+  private tokens = broadcastBurst;
+  private tokensAt = performance.now();
   private timer: NodeJS.Timeout | undefined;
   /**
    * This connection's joint-read writes, one after the other: Socket.IO delivers a presenter's
@@ -196,9 +201,12 @@ export class SessionJointRead {
       this.pending = { room, baseSeq, seq, changes };
     }
     if (this.timer) return;
-    const wait = this.lastBroadcastAt + broadcastIntervalMs - performance.now();
-    if (wait <= 0) this.flushBroadcast();
-    else this.timer = setTimeout(() => this.flushBroadcast(), wait);
+    const now = performance.now();
+    this.tokens = Math.min(broadcastBurst, this.tokens + ((now - this.tokensAt) * jointReadMaxUpdatesPerSecond) / 1000);
+    this.tokensAt = now;
+    if (this.tokens >= 1) this.flushBroadcast();
+    else
+      this.timer = setTimeout(() => this.flushBroadcast(), ((1 - this.tokens) * 1000) / jointReadMaxUpdatesPerSecond);
   }
 
   private flushBroadcast(): void {
@@ -207,7 +215,10 @@ export class SessionJointRead {
     const pending = this.pending;
     if (!pending) return;
     this.pending = null;
-    this.lastBroadcastAt = performance.now();
+    const now = performance.now();
+    this.tokens =
+      Math.min(broadcastBurst, this.tokens + ((now - this.tokensAt) * jointReadMaxUpdatesPerSecond) / 1000) - 1;
+    this.tokensAt = now;
     this.socket.to(pending.room).emit('jointRead:update', {
       baseSeq: pending.baseSeq,
       seq: pending.seq,
