@@ -135,7 +135,7 @@ async function plainBroadcastRun(redisUrl: string): Promise<{ latencies: number[
     }
     const open = async (node: number) => {
       const socket = connectClient(`http://127.0.0.1:${ports[node]}`, { transports: ['websocket'] });
-      await new Promise((resolve) => socket.once('connect', resolve));
+      await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
       sockets.push(socket);
       return socket;
     };
