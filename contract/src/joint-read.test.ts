@@ -7,6 +7,7 @@ import {
   JointReadChangeThrottle,
   jointReadChangeSchema,
   JointReadFollower,
+  UpdatePacer,
   type JointReadChange,
   type JointReadPresenter,
   type JointReadView,
@@ -162,6 +163,29 @@ describe('throttle', () => {
     }
     expect(sent.length).toBeGreaterThanOrEqual(19);
     expect(sent.at(-1)?.batch).toEqual([{ kind: 'view-patch', patch: { imageIndex: 100 } }]);
+  });
+});
+
+describe('update pacer', () => {
+  it('lets a burst through at once, then holds and merges, and sends what cannot be merged at once', () => {
+    let now = 0;
+    const sent: string[] = [];
+    const pacer = new UpdatePacer<string>(
+      (item) => sent.push(item),
+      (waiting, next) => (waiting[0] === next[0] ? `${waiting}${next}` : undefined),
+      { perSecond: 20, burst: 2, now: () => now },
+    );
+    pacer.push('a1');
+    pacer.push('a2'); // the burst of two: both out at once
+    pacer.push('a3'); // no token left: held
+    pacer.push('a4'); // merged with the held one
+    expect(sent).toEqual(['a1', 'a2']);
+    pacer.push('b1'); // cannot join the held a3a4: that goes out now, b1 waits
+    expect(sent).toEqual(['a1', 'a2', 'a3a4']);
+    now = 1_000;
+    pacer.flush();
+    expect(sent).toEqual(['a1', 'a2', 'a3a4', 'b1']);
+    pacer.dispose();
   });
 });
 

@@ -249,47 +249,97 @@ export function coalesceJointReadChanges(changes: readonly JointReadChange[]): J
 export const jointReadMaxUpdatesPerSecond = 20;
 
 /**
- * Holds a presenter's changes back so that at most `perSecond` batches go out, each batch the
- * coalesced changes since the last; the latest state always goes out (a trailing send), so
- * followers converge however fast the presenter scrolls. Clock and timer are injectable for tests.
+ * Paces what goes out over a thin link: on average at most `perSecond` sends, up to `burst` of
+ * them back to back (a token bucket). What is pushed while no send is due waits, merged into one
+ * by `merge`; when `merge` cannot join two (it returns undefined) the waiting one goes out at
+ * once. The latest item always goes out (a trailing send), so the far side converges. Clock and
+ * timer are the global ones unless `now` is given (tests).
  */
-export class JointReadChangeThrottle {
-  private pending: JointReadChange[] = [];
-  private lastSentAt = Number.NEGATIVE_INFINITY;
+export class UpdatePacer<T> {
+  private pending: T | undefined;
+  private tokens: number;
+  private tokensAt: number;
   private timer: ReturnType<typeof setTimeout> | undefined;
-  private readonly intervalMs: number;
-  private readonly send: (changes: JointReadChange[]) => void;
+  private readonly send: (item: T) => void;
+  private readonly merge: (waiting: T, next: T) => T | undefined;
+  private readonly perSecond: number;
+  private readonly burst: number;
   private readonly now: () => number;
 
-  constructor(send: (changes: JointReadChange[]) => void, options: { perSecond?: number; now?: () => number } = {}) {
+  constructor(
+    send: (item: T) => void,
+    merge: (waiting: T, next: T) => T | undefined,
+    options: { perSecond?: number; burst?: number; now?: () => number } = {},
+  ) {
     this.send = send;
-    this.intervalMs = 1000 / (options.perSecond ?? jointReadMaxUpdatesPerSecond);
+    this.merge = merge;
+    this.perSecond = options.perSecond ?? jointReadMaxUpdatesPerSecond;
+    this.burst = options.burst ?? 1;
     this.now = options.now ?? (() => performance.now());
+    this.tokens = this.burst;
+    this.tokensAt = this.now();
   }
 
-  push(change: JointReadChange): void {
-    this.pending.push(change);
+  push(item: T): void {
+    const merged = this.pending === undefined ? item : this.merge(this.pending, item);
+    if (merged === undefined) {
+      this.flush();
+      this.pending = item;
+    } else {
+      this.pending = merged;
+    }
     if (this.timer !== undefined) return;
-    const wait = this.lastSentAt + this.intervalMs - this.now();
-    if (wait <= 0) this.flush();
-    else this.timer = setTimeout(() => this.flush(), wait);
+    this.refill();
+    if (this.tokens >= 1) this.flush();
+    else this.timer = setTimeout(() => this.flush(), ((1 - this.tokens) * 1000) / this.perSecond);
   }
 
-  /** Sends what is pending now (also used before a hand-off, so nothing is lost). */
+  /** Sends what is waiting now (also before a hand-off or leaving, so nothing is lost). */
   flush(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.pending.length === 0) return;
-    const batch = coalesceJointReadChanges(this.pending);
-    this.pending = [];
-    this.lastSentAt = this.now();
-    this.send(batch);
+    const item = this.pending;
+    if (item === undefined) return;
+    this.pending = undefined;
+    this.refill();
+    this.tokens -= 1;
+    this.send(item);
   }
 
   dispose(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
-    this.pending = [];
+    this.pending = undefined;
+  }
+
+  private refill(): void {
+    const now = this.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.tokensAt) * this.perSecond) / 1000);
+    this.tokensAt = now;
+  }
+}
+
+/**
+ * A presenter's changes, at most `perSecond` batches a second (one at a time, no burst), each
+ * batch the coalesced changes since the last.
+ */
+export class JointReadChangeThrottle {
+  private readonly pacer: UpdatePacer<JointReadChange[]>;
+
+  constructor(send: (changes: JointReadChange[]) => void, options: { perSecond?: number; now?: () => number } = {}) {
+    this.pacer = new UpdatePacer(send, (waiting, next) => coalesceJointReadChanges([...waiting, ...next]), options);
+  }
+
+  push(change: JointReadChange): void {
+    this.pacer.push([change]);
+  }
+
+  flush(): void {
+    this.pacer.flush();
+  }
+
+  dispose(): void {
+    this.pacer.dispose();
   }
 }
 

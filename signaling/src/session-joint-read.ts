@@ -5,7 +5,7 @@ import {
   applyJointReadChanges,
   coalesceJointReadChanges,
   handOff,
-  jointReadMaxUpdatesPerSecond,
+  UpdatePacer,
   type ConferenceResponses,
   type JointReadChange,
   type JointReadPresenter,
@@ -43,11 +43,19 @@ export interface JointReadSeat {
   room: string;
 }
 
-/**
- * What reaches the others is paced by a token bucket: on average at most 20 batches a second,
- * with a burst of two so that a batch arriving a little early (network jitter) is not held back.
- */
-const broadcastBurst = 2;
+/** Accepted changes not yet sent on: from the state at `baseSeq` to the one at `seq`. */
+interface HeldUpdate {
+  room: string;
+  baseSeq: number;
+  seq: number;
+  changes: JointReadChange[];
+}
+
+/** Two held updates join when the second starts where the first ends. */
+function joinUpdates(waiting: HeldUpdate, next: HeldUpdate): HeldUpdate | undefined {
+  if (waiting.room !== next.room || waiting.seq !== next.baseSeq) return undefined;
+  return { ...waiting, seq: next.seq, changes: coalesceJointReadChanges([...waiting.changes, ...next.changes]) };
+}
 
 function asPresenter(participant: Participant): JointReadPresenter {
   return {
@@ -63,11 +71,11 @@ export class SessionJointRead {
   private readonly deps: ConferenceDependencies;
   private readonly log: Logger;
   private readonly seat: () => JointReadSeat | null;
-  /** Accepted changes not yet sent on: from `baseSeq` to `seq`. */
-  private pending: { room: string; baseSeq: number; seq: number; changes: JointReadChange[] } | null = null;
-  private tokens = broadcastBurst;
-  private tokensAt = performance.now();
-  private timer: NodeJS.Timeout | undefined;
+  /**
+   * What reaches the others: on average at most 20 batches a second, with a burst of two so that
+   * a batch arriving a little early (network jitter) is not held back.
+   */
+  private readonly broadcasts: UpdatePacer<HeldUpdate>;
   /**
    * This connection's joint-read writes, one after the other: Socket.IO delivers a presenter's
    * batches in order, but their handlers would otherwise run side by side and could apply them
@@ -80,6 +88,11 @@ export class SessionJointRead {
     this.deps = deps;
     this.log = log;
     this.seat = seat;
+    this.broadcasts = new UpdatePacer<HeldUpdate>(
+      ({ room, ...update }) => this.socket.to(room).emit('jointRead:update', update),
+      joinUpdates,
+      { burst: 2 },
+    );
   }
 
   handlers(): JointReadHandlers {
@@ -96,7 +109,12 @@ export class SessionJointRead {
             return applyJointReadChanges(current, changes);
           }),
         );
-        this.queueBroadcast(seat.room, before.seq, after.seq, changes);
+        this.broadcasts.push({
+          room: seat.room,
+          baseSeq: before.seq,
+          seq: after.seq,
+          changes: coalesceJointReadChanges(changes),
+        });
         if (before.view?.seriesInstanceUid !== after.view?.seriesInstanceUid) await this.announceReadiness(seat, after);
         return { seq: after.seq };
       },
@@ -111,7 +129,7 @@ export class SessionJointRead {
           target = asPresenter(found.participant);
         }
         // Changes still held back belong to the presenter before the hand-off: out first.
-        this.flushBroadcast();
+        this.broadcasts.flush();
         const { before, after } = await this.inTurn(() =>
           store.update(seat.sessionId, (current) => {
             switch (request.action) {
@@ -163,7 +181,7 @@ export class SessionJointRead {
    * told), its progress no longer counts for its site.
    */
   async leave(seat: JointReadSeat): Promise<void> {
-    this.flushBroadcast();
+    this.broadcasts.flush();
     const store = this.deps.jointRead;
     await store.forgetProgress(seat.sessionId, seat.participant.participantId);
     const { before, after } = await store.update(seat.sessionId, (current) =>
@@ -191,43 +209,6 @@ export class SessionJointRead {
     const sites = await this.deps.jointRead.readiness(seat.sessionId, state.view?.seriesInstanceUid);
     const room = this.socket.nsp.to(seat.room);
     (options.exceptSelf ? room.except(this.socket.id) : room).emit('jointRead:readiness', { sites });
-  }
-
-  private queueBroadcast(room: string, baseSeq: number, seq: number, changes: JointReadChange[]): void {
-    if (this.pending && this.pending.seq === baseSeq && this.pending.room === room) {
-      this.pending = { ...this.pending, seq, changes: [...this.pending.changes, ...changes] };
-    } else {
-      this.flushBroadcast();
-      this.pending = { room, baseSeq, seq, changes };
-    }
-    if (this.timer) return;
-    const now = performance.now();
-    this.tokens = Math.min(broadcastBurst, this.tokens + ((now - this.tokensAt) * jointReadMaxUpdatesPerSecond) / 1000);
-    this.tokensAt = now;
-    if (this.tokens >= 1) this.flushBroadcast();
-    else
-      this.timer = setTimeout(() => this.flushBroadcast(), ((1 - this.tokens) * 1000) / jointReadMaxUpdatesPerSecond);
-  }
-
-  private flushBroadcast(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    const pending = this.pending;
-    if (!pending) return;
-    this.pending = null;
-    const now = performance.now();
-    this.tokens =
-      Math.min(broadcastBurst, this.tokens + ((now - this.tokensAt) * jointReadMaxUpdatesPerSecond) / 1000) - 1;
-    this.tokensAt = now;
-    this.socket.to(pending.room).emit('jointRead:update', {
-      baseSeq: pending.baseSeq,
-      seq: pending.seq,
-      changes: coalesceJointReadChanges(pending.changes),
-    });
-  }
-
-  dispose(): void {
-    this.flushBroadcast();
   }
 
   private requireSeat(): JointReadSeat {
