@@ -361,22 +361,30 @@ export function createDicomWebFront(options: DicomWebFrontOptions) {
     return { grant, session: session ?? deidentifier.forSession(access.actor.sessionId) };
   }
 
+  /** Every series of a study, or every instance of a series, as the source lists them. */
+  function searchWithin(
+    source: StudySource,
+    scope: { studyInstanceUid: string; seriesInstanceUid?: string },
+    includeFields: string[],
+    signal: AbortSignal,
+  ): Promise<DicomJsonDataset[]> {
+    const query: StudyQuery = {
+      level: scope.seriesInstanceUid ? 'instance' : 'series',
+      match: {},
+      ...scope,
+      includeFields,
+      fuzzyMatching: false,
+      limit: candidateLimit,
+      offset: 0,
+    };
+    return source.search(query, signal);
+  }
+
   function seriesCandidates(source: StudySource, studyInstanceUid: string, signal: AbortSignal) {
     return async () =>
-      (
-        await source.search(
-          {
-            level: 'series',
-            match: {},
-            studyInstanceUid,
-            includeFields: [],
-            fuzzyMatching: false,
-            limit: candidateLimit,
-            offset: 0,
-          },
-          signal,
-        )
-      ).flatMap((dataset) => firstString(dataset, '0020000E') ?? []);
+      (await searchWithin(source, { studyInstanceUid }, [], signal)).flatMap(
+        (dataset) => firstString(dataset, '0020000E') ?? [],
+      );
   }
 
   function instanceCandidates(
@@ -389,19 +397,7 @@ export function createDicomWebFront(options: DicomWebFrontOptions) {
       // A series retrieved whole is listed in the cache: no need to ask the PACS.
       const cached = await cache.cachedSeries({ sourceId: source.id, studyInstanceUid, seriesInstanceUid });
       if (cached) return cached.map((key) => key.sopInstanceUid);
-      const found = await source.search(
-        {
-          level: 'instance',
-          match: {},
-          studyInstanceUid,
-          seriesInstanceUid,
-          includeFields: [],
-          fuzzyMatching: false,
-          limit: candidateLimit,
-          offset: 0,
-        },
-        signal,
-      );
+      const found = await searchWithin(source, { studyInstanceUid, seriesInstanceUid }, [], signal);
       return found.flatMap((dataset) => firstString(dataset, '00080018') ?? []);
     };
   }
@@ -857,18 +853,7 @@ export function createDicomWebFront(options: DicomWebFrontOptions) {
 
   /** The series of a study in Series Number order, those without images (SR, KO…) left out. */
   async function seriesInOrder(source: StudySource, studyInstanceUid: string, signal: AbortSignal) {
-    const found = await source.search(
-      {
-        level: 'series',
-        match: {},
-        studyInstanceUid,
-        includeFields: ['00200011', '00080060'],
-        fuzzyMatching: false,
-        limit: candidateLimit,
-        offset: 0,
-      },
-      signal,
-    );
+    const found = await searchWithin(source, { studyInstanceUid }, ['00200011', '00080060'], signal);
     return byNumber(
       found.filter((dataset) => !imagelessModalities.has(firstString(dataset, '00080060') ?? '')),
       '00200011',
@@ -882,19 +867,7 @@ export function createDicomWebFront(options: DicomWebFrontOptions) {
    */
   async function instancesInOrder(source: StudySource, studyInstanceUid: string, series: string, signal: AbortSignal) {
     try {
-      const found = await source.search(
-        {
-          level: 'instance',
-          match: {},
-          studyInstanceUid,
-          seriesInstanceUid: series,
-          includeFields: ['00200013'],
-          fuzzyMatching: false,
-          limit: candidateLimit,
-          offset: 0,
-        },
-        signal,
-      );
+      const found = await searchWithin(source, { studyInstanceUid, seriesInstanceUid: series }, ['00200013'], signal);
       return byNumber(found, '00200013', '00080018');
     } catch (error) {
       const cached = await cache.cachedSeries({ sourceId: source.id, studyInstanceUid, seriesInstanceUid: series });

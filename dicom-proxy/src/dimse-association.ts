@@ -211,13 +211,8 @@ export function openAssociation(options: AssociationOptions): OpenAssociation {
     onInstance && store
       ? {
           sink: (request) =>
-            new InstanceSink({
-              fields: {
-                sopClassUid: request.sopClassUid,
-                sopInstanceUid: request.sopInstanceUid,
-                transferSyntaxUid: request.transferSyntaxUid,
-                sourceAet: peer.calledAet,
-              },
+            InstanceSink.forStore(request, {
+              sourceAet: peer.calledAet,
               memoryLimitBytes: store.memoryLimitBytes,
               spillDirectory: store.directory,
               flow,

@@ -184,6 +184,23 @@ export class InstanceSink {
     this.append(part10Header(options.fields));
   }
 
+  /** The sink for one C-STORE's data set, its file meta naming `sourceAet` as the sender. */
+  static forStore(
+    request: Pick<FileMetaFields, 'sopClassUid' | 'sopInstanceUid' | 'transferSyntaxUid'>,
+    options: Omit<InstanceSinkOptions, 'fields'> & { sourceAet: string },
+  ): InstanceSink {
+    const { sourceAet, ...sinkOptions } = options;
+    return new InstanceSink({
+      ...sinkOptions,
+      fields: {
+        sopClassUid: request.sopClassUid,
+        sopInstanceUid: request.sopInstanceUid,
+        transferSyntaxUid: request.transferSyntaxUid,
+        sourceAet,
+      },
+    });
+  }
+
   private append(chunk: Buffer): void {
     if (this.headLength < IDENTITY_HEAD_BYTES) {
       this.head.push(chunk);

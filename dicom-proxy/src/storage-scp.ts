@@ -198,13 +198,8 @@ export class StorageScp {
     const reader: AssociationReader = readAssociation(scp as unknown as DimseNetwork, {
       stores: {
         sink: (request) =>
-          new InstanceSink({
-            fields: {
-              sopClassUid: request.sopClassUid,
-              sopInstanceUid: request.sopInstanceUid,
-              transferSyntaxUid: request.transferSyntaxUid,
-              sourceAet: this.options.peerAet,
-            },
+          InstanceSink.forStore(request, {
+            sourceAet: this.options.peerAet,
             memoryLimitBytes: this.options.memoryLimitBytes,
             spillDirectory: this.options.storeDirectory,
             flow,
