@@ -1,4 +1,5 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
+import { http } from './node-http.ts';
 import type { AddressInfo } from 'node:net';
 
 /**
@@ -10,7 +11,7 @@ export function createHealthServer(
   service: string,
   health: () => { healthy: boolean } & Record<string, unknown>,
 ): Server {
-  return createServer((request, response) => {
+  return http.createServer((request, response) => {
     if (request.method === 'GET' && request.url === '/healthz') {
       const { healthy, ...details } = health();
       response.writeHead(healthy ? 200 : 503, { 'content-type': 'application/json' });

@@ -29,8 +29,11 @@ const byKeyword = new Map<string, string>();
     if (!group || !element || vr === undefined || name === undefined || version === 'PrivateTag') continue;
     if (!/^[0-9A-F]{4}$/i.test(group) || !/^[0-9A-F]{4}$/i.test(element)) continue;
     const tag = `${group}${element}`.toUpperCase();
-    byTag.set(tag, { vr, name });
-    if (name && name !== 'Unknown' && !byKeyword.has(name)) byKeyword.set(name, tag);
+    // A regex capture of 13 characters or more is a slice that keeps the whole 1.4 MB text alive;
+    // a copy through a Buffer lets the text go (the dictionary is ASCII).
+    const ownName = name.length < 13 ? name : Buffer.from(name, 'latin1').toString('latin1');
+    byTag.set(tag, { vr, name: ownName });
+    if (ownName && ownName !== 'Unknown' && !byKeyword.has(ownName)) byKeyword.set(ownName, tag);
   }
   if (byTag.size < 3_000)
     throw new Error(`the dcmjs dictionary yielded only ${byTag.size} entries: its format changed`);

@@ -1,4 +1,5 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { http } from '@telemed/contract/node-http';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { listen } from '@telemed/contract/server';
@@ -114,7 +115,7 @@ export async function startDicomProxyService(
     response.end(JSON.stringify({ error: { code: error.code, message: error.message } }));
   }
 
-  const server = createServer((request, response) => {
+  const server = http.createServer((request, response) => {
     answer(request, response).catch((error: unknown) => {
       logger.error({ err: error, url: request.url }, 'request failed');
       if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });

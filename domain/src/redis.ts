@@ -1,4 +1,6 @@
-import { createClient, type RedisClientType } from 'redis';
+// The client alone: the `redis` package also loads the Bloom, JSON, Search and TimeSeries
+// modules (~170 more modules) that no service here uses.
+import { createClient, type RedisClientType } from '@redis/client';
 
 export type RedisClient = RedisClientType;
 
