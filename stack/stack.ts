@@ -203,6 +203,7 @@ export async function launchStack(options: StackOptions): Promise<Stack> {
           REDIS_URL: redisUrl,
           AUTH_SECRET: secrets.auth,
           SIGNALING_PORT: String(ports.signaling),
+          DICOM_PROXY_URL: `http://127.0.0.1:${ports.dicomProxy}`,
         },
         health: `http://127.0.0.1:${ports.web}/healthz`,
       },

@@ -15,6 +15,18 @@ export interface TelemedQa {
   conferenceState(): string;
   /** Bytes sent and received so far, from WebRTC statistics. */
   mediaByteCounts(): Promise<MediaByteCounts>;
+  /** The joint read's measurements as this screen shows them (lengths in mm, areas in mm²). */
+  jointReadMeasurements?(): JointReadMeasurement[];
+}
+
+export interface JointReadMeasurement {
+  annotationUid: string;
+  tool: string;
+  length?: number | undefined;
+  area?: number | undefined;
+  mean?: number | undefined;
+  stdDev?: number | undefined;
+  unit?: string | undefined;
 }
 
 declare global {

@@ -14,6 +14,7 @@ import {
   type TransportOptions,
 } from '@telemed/contract';
 import type { MessageKey } from '#lib/i18n.ts';
+import { JointReadSession } from '#lib/joint-read/joint-read-session.svelte.ts';
 import { openSignalingSocket, sendRequest, type SignalingSocket } from './signaling-socket.ts';
 
 /**
@@ -71,6 +72,8 @@ export class ConferenceRoom {
   waitingGuests = $state<LobbyGuest[]>([]);
   /** The last admit or reject did not work. */
   lobbyError = $state(false);
+  /** The joint read of this call (set once the socket is open). */
+  jointRead = $state.raw<JointReadSession | null>(null);
 
   private readonly sessionId: string;
   private readonly signalingUrl: string;
@@ -134,7 +137,11 @@ export class ConferenceRoom {
       const queued = this.pending ?? [];
       this.pending = null;
       for (const apply of queued) await apply();
-      await this.mediaFlowing();
+      await Promise.all([
+        this.mediaFlowing(),
+        // Late joiners and reconnects get the joint read's whole state at once.
+        this.jointRead?.start(joined.self.participantId),
+      ]);
       if (!this.leaving) this.state = 'joined';
     } catch (error) {
       if (this.leaving) return; // left while still joining: "left" stands
@@ -221,6 +228,8 @@ export class ConferenceRoom {
     const socket = await openSignalingSocket(this.signalingUrl, (opening) => {
       this.socket = opening;
       this.listen(opening);
+      this.jointRead?.dispose();
+      this.jointRead = new JointReadSession(opening, (name, payload) => this.request(name, payload));
     });
     socket.on('disconnect', (reason) => {
       // Our own disconnect (leaving, or giving up after an error) is not a lost connection.
@@ -452,6 +461,7 @@ export class ConferenceRoom {
 
   private teardown(): void {
     this.pending = null;
+    this.jointRead?.dispose();
     for (const { consumer } of this.consumers.values()) consumer.close();
     this.consumers.clear();
     this.remoteProducers.clear();

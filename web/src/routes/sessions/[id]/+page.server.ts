@@ -4,6 +4,7 @@ import {
   isInvited,
   mayAdmit,
   mayProduceMedia,
+  readsCaseDeidentified,
   sessionPhase,
   type Account,
   type Session,
@@ -53,5 +54,13 @@ export const load: PageServerLoad = async ({ locals, params, url, getClientAddre
     signalingUrl: signalingUrl(url),
     mayProduceMedia: mayProduceMedia(account),
     isHost: mayAdmit(account, session),
+    /** The cases attached to the session: their studies are ready to open in the joint read. */
+    cases: session.cases.map((sessionCase) => ({
+      id: sessionCase.id,
+      // Readers who see the case de-identified do not see the hospital's patient reference either.
+      patientRef: readsCaseDeidentified(account, sessionCase) ? null : sessionCase.patientRef,
+      summary: sessionCase.summary,
+      studyInstanceUids: sessionCase.studyInstanceUids,
+    })),
   };
 };
