@@ -29,6 +29,26 @@ async function viewportCentre(page: Page): Promise<{ x: number; y: number; width
   return { x: box.x + box.width / 2, y: box.y + box.height / 2, width: box.width, height: box.height };
 }
 
+/**
+ * A value once it holds still for 400 ms: a drag's last moves reach the viewport's state on
+ * the next frames, after the mouse is released.
+ */
+async function settled<T>(read: () => Promise<T>): Promise<T> {
+  let value = await read();
+  await expect
+    .poll(
+      async () => {
+        const before = value;
+        await new Promise((resolve) => setTimeout(resolve, 400));
+        value = await read();
+        return JSON.stringify(before) === JSON.stringify(value);
+      },
+      { timeout: 10_000 },
+    )
+    .toBe(true);
+  return value;
+}
+
 async function measurements(page: Page): Promise<{ tool: string; length?: number | undefined }[]> {
   return page.evaluate(() => window.telemedQa?.jointReadMeasurements?.() ?? []);
 }
@@ -91,7 +111,7 @@ describe('joint reading across sites', () => {
     await presenter.mouse.down();
     for (let step = 1; step <= 10; step += 1) await presenter.mouse.move(centre.x, centre.y + step * 12);
     await presenter.mouse.up();
-    const presenterZoom = Number(await attribute(presenter, 'data-zoom'));
+    const presenterZoom = Number(await settled(() => attribute(presenter, 'data-zoom')));
     expect(presenterZoom).toBeGreaterThan(1.3);
     await expect
       .poll(async () => Math.abs(Number(await attribute(follower, 'data-zoom')) - presenterZoom), { timeout: 10_000 })
@@ -115,19 +135,15 @@ describe('joint reading across sites', () => {
     await presenter.mouse.up();
     await expect.poll(async () => (await measurements(presenter)).filter((m) => m.tool === 'Length').length).toBe(1);
     const lengthAt = async (page: Page) => (await measurements(page)).find((m) => m.tool === 'Length')?.length ?? -1;
-    // Settled once both show the same length (the drag's last moves may still be on their way).
-    await expect
-      .poll(async () => Math.abs((await lengthAt(presenter)) - (await lengthAt(follower))), { timeout: 10_000 })
-      .toBeLessThan(0.05);
-    const presenterLength = await lengthAt(presenter);
+    const presenterLength = await settled(() => lengthAt(presenter));
+    await expect.poll(() => lengthAt(follower), { timeout: 10_000 }).toBeCloseTo(presenterLength, 1);
     expect(presenterLength).toBeGreaterThan(5);
 
     // The laser pointer, in image coordinates.
     await presenter.click(`${viewer} button[data-tool="Pointer"]`);
     await presenter.mouse.move(from.x + 30, from.y + 40);
-    await presenter.mouse.move(from.x + 31, from.y + 41);
     await expect.poll(() => attribute(presenter, 'data-pointer')).not.toBe('');
-    const pointer = await attribute(presenter, 'data-pointer');
+    const pointer = await settled(() => attribute(presenter, 'data-pointer'));
     await expect.poll(() => attribute(follower, 'data-pointer'), { timeout: 10_000 }).toBe(pointer);
     await follower.waitForSelector(`${viewer} [data-testid="pointer"]`);
 
