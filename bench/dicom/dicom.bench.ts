@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { mintAccessToken } from '@telemed/contract/access-token';
 import { multipartBoundary, readMultipartRelated } from '../../dicom-proxy/src/multipart-related-reader.ts';
 import { tieToLauncher } from '../../stack/child-lifetime.ts';
+import { childFigures } from '../child-figures.ts';
 import { linkProfiles, startEmulatedLink } from '../../stack/emulated-link.ts';
 import { dicomProxyNodeFlags, nodeCompileCacheDir } from '../../stack/node-runtime.ts';
 import { writeTestSeries, type TestSeries } from '../../stack/dicom-test-series.ts';
@@ -198,26 +199,6 @@ async function compare(
 const throughput = (list: RetrieveFigures[]) => median(list.map((f) => f.bytes / 1024 ** 2 / f.seconds));
 const firstMs = (list: RetrieveFigures[]) => median(list.map((f) => f.firstInstanceMs));
 
-/** Runs the DIMSE retrieval bench and returns its last-line JSON. */
-async function dimseFigures(): Promise<Record<string, unknown> | undefined> {
-  const script = join(ROOT, 'bench/dicom/dimse-retrieve.ts');
-  const child = spawn(process.execPath, [script], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-  tieToLauncher(child);
-  let output = '';
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (text: string) => {
-    output += text;
-    process.stdout.write(text.replace(/^(?=.)/gm, '  dimse | '));
-  });
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  const last = output.trim().split('\n').pop() ?? '';
-  try {
-    return { ...(JSON.parse(last) as Record<string, unknown>), ...(code === 0 ? {} : { exit_code: code }) };
-  } catch {
-    return { error: `dimse-retrieve.ts exited with ${code} and no JSON line` };
-  }
-}
-
 async function main(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), 'bench-dicom-'));
   let orthanc: PrivateOrthanc | undefined;
@@ -309,7 +290,10 @@ async function main(): Promise<void> {
     }
     await orthanc.stop();
     orthanc = undefined;
-    const dimse = process.env.BENCH_DICOM_SKIP_DIMSE === '1' ? undefined : await dimseFigures();
+    const dimse =
+      process.env.BENCH_DICOM_SKIP_DIMSE === '1'
+        ? undefined
+        : await childFigures('bench/dicom/dimse-retrieve.ts', 'dimse');
     // Its figures are already named for DIMSE (dimse_…, getscu_…).
     if (dimse) Object.assign(figures, dimse);
     console.log(

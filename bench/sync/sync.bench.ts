@@ -12,6 +12,7 @@ import {
   type ConferenceClient,
 } from '../../signaling/src/conference-test-system.ts';
 import { startTestRedis } from '../../stack/private-redis.ts';
+import { childFigures } from '../child-figures.ts';
 
 /**
  * `npm run bench:sync`, protocol level: one presenter and FOLLOWERS follower sockets spread over
@@ -20,6 +21,9 @@ import { startTestRedis } from '../../stack/private-redis.ts';
  * p50/p95/p99. The baseline, in the same run on the same Redis: a plain Socket.IO broadcast to a
  * room through @socket.io/redis-adapter between two bare servers, same clients, same rate. The
  * ratio is what the joint read (validation, Redis compare-and-set, coalescing) adds.
+ *
+ * Then the browser level (bench/sync/browser-render.ts, skipped with BENCH_SYNC_SKIP_BROWSER=1),
+ * whose figures are folded into the last line.
  */
 
 const FOLLOWERS = Number(process.env.BENCH_SYNC_FOLLOWERS ?? 100);
@@ -178,4 +182,7 @@ const figures = {
   p99_ratio: round2(percentile(joint.latencies, 99) / percentile(plain.latencies, 99)),
 };
 console.log(`target: p95 ratio ≤ 1.3 (${figures.p95_ratio})`);
-console.log(JSON.stringify(figures));
+// Part 2, in its own process: presenter action → follower render with three Chromium sites.
+const browser =
+  process.env.BENCH_SYNC_SKIP_BROWSER === '1' ? {} : await childFigures('bench/sync/browser-render.ts', 'browser');
+console.log(JSON.stringify({ ...figures, ...browser }));
