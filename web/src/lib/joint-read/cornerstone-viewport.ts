@@ -3,6 +3,7 @@ import * as tools from '@cornerstonejs/tools';
 import { init as initImageLoader, wadors } from '@cornerstonejs/dicom-image-loader';
 import type {
   JointReadAnnotation,
+  JointReadMeasurement,
   JointReadPointer,
   JointReadView,
   JointReadViewPatch,
@@ -538,15 +539,7 @@ export class JointReadViewport {
   }
 
   /** The measurements shown here, with their values in real units (for display and tests). */
-  measurements(): {
-    annotationUid: string;
-    tool: string;
-    length?: number;
-    unit?: string;
-    area?: number;
-    mean?: number;
-    stdDev?: number;
-  }[] {
+  measurements(): JointReadMeasurement[] {
     return tools.annotation.state
       .getAllAnnotations()
       .filter((annotation) => annotationToolNames.has(annotation.metadata?.toolName ?? ''))
