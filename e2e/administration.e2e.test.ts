@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { AuditLog, DEMO_SESSION_ID, connectRedis, type RedisClient } from '@telemed/domain';
 import { launchThrowawayStack, type Stack } from '../stack/stack.ts';
-import { openHospitalBrowser, openRoom, signIn, type HospitalBrowser } from './hospital-browser.ts';
+import { joinCall, openHospitalBrowser, signIn, type HospitalBrowser } from './hospital-browser.ts';
 
 /**
  * An administrator in a real browser: registers a site and a person, who must choose their own
@@ -95,9 +95,7 @@ describe('administration', () => {
     const sato = await openHospitalBrowser({ label: 'sato' });
     try {
       await signIn(sato.page, stack.webUrl, 'sato', 'sato-demo-2026');
-      await openRoom(sato.page, stack.webUrl, DEMO_SESSION_ID);
-      await sato.page.click('[data-testid="join"]');
-      await sato.page.waitForSelector('main[data-conference-state="joined"]');
+      await joinCall(sato.page, stack.webUrl, DEMO_SESSION_ID);
 
       const { page } = admin;
       await page.goto(`${stack.webUrl}/admin/accounts`);

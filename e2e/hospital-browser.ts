@@ -60,6 +60,13 @@ export async function openRoom(page: Page, webUrl: string, sessionId: string): P
   await page.waitForSelector('[data-testid="join"]:not([disabled])');
 }
 
+/** Opens the session's room, presses Join and waits until the call is joined. */
+export async function joinCall(page: Page, webUrl: string, sessionId: string): Promise<void> {
+  await openRoom(page, webUrl, sessionId);
+  await page.click('[data-testid="join"]');
+  await page.waitForSelector('main[data-conference-state="joined"]');
+}
+
 /** The remote video tiles that are really playing: frames decoded and time advancing. */
 export async function playingRemoteVideos(page: Page): Promise<{ name: string; site: string }[]> {
   return page.evaluate(async () => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest'
 import type { Page } from 'playwright-core';
 import { DEMO_SESSION_ID, demoConferenceAccounts } from '@telemed/domain';
 import { launchThrowawayStack, type Stack } from '../stack/stack.ts';
-import { openHospitalBrowser, openRoom, signIn, type HospitalBrowser } from './hospital-browser.ts';
+import { joinCall, openHospitalBrowser, signIn, type HospitalBrowser } from './hospital-browser.ts';
 
 /**
  * Joint reading in real browsers, against the real proxy and the private Orthanc's demo CT: the
@@ -70,9 +70,7 @@ describe('joint reading across sites', () => {
     const site = await openHospitalBrowser({ label: account.username });
     sites.push(site);
     await signIn(site.page, stack.webUrl, account.username, account.password);
-    await openRoom(site.page, stack.webUrl, DEMO_SESSION_ID);
-    await site.page.click('[data-testid="join"]');
-    await site.page.waitForSelector('main[data-conference-state="joined"]');
+    await joinCall(site.page, stack.webUrl, DEMO_SESSION_ID);
     await site.page.waitForSelector(`${viewer}[data-viewer-ready="true"]`);
     return site.page;
   }

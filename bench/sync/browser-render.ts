@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import { DEMO_SESSION_ID, demoConferenceAccounts } from '@telemed/domain';
-import { openHospitalBrowser, openRoom, signIn, type HospitalBrowser } from '../../e2e/hospital-browser.ts';
+import { joinCall, openHospitalBrowser, signIn, type HospitalBrowser } from '../../e2e/hospital-browser.ts';
 import { launchThrowawayStack } from '../../stack/stack.ts';
 
 /**
@@ -65,9 +65,7 @@ try {
     const site = await openHospitalBrowser({ label: account.username });
     sites.push(site);
     await signIn(site.page, stack.webUrl, account.username, account.password);
-    await openRoom(site.page, stack.webUrl, DEMO_SESSION_ID);
-    await site.page.click('[data-testid="join"]');
-    await site.page.waitForSelector('main[data-conference-state="joined"]');
+    await joinCall(site.page, stack.webUrl, DEMO_SESSION_ID);
     await site.page.waitForSelector(`${viewer}[data-viewer-ready="true"]`);
   }
   const [presenter, ...followers] = sites.map((site) => site.page) as [Page, ...Page[]];

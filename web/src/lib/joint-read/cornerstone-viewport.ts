@@ -1,13 +1,14 @@
 import * as core from '@cornerstonejs/core';
 import * as tools from '@cornerstonejs/tools';
 import { init as initImageLoader, wadors } from '@cornerstonejs/dicom-image-loader';
-import type {
-  JointReadAnnotation,
-  JointReadMeasurement,
-  JointReadPointer,
-  JointReadView,
-  JointReadViewPatch,
-  JointReadVoi,
+import {
+  annotationTools,
+  type JointReadAnnotation,
+  type JointReadMeasurement,
+  type JointReadPointer,
+  type JointReadView,
+  type JointReadViewPatch,
+  type JointReadVoi,
 } from '@telemed/contract';
 import type { SeriesImage } from './session-imaging.ts';
 
@@ -31,15 +32,6 @@ export type ReadingTool =
   | 'ArrowAnnotate'
   | 'Pointer';
 
-/** Tools that create annotations (the presenter's only). */
-export const measurementTools: readonly ReadingTool[] = [
-  'Length',
-  'Angle',
-  'EllipticalROI',
-  'RectangleROI',
-  'ArrowAnnotate',
-];
-
 /** CT window presets (centre/width in HU). */
 export const ctPresets = {
   lung: { windowCenter: -600, windowWidth: 1500 },
@@ -62,44 +54,34 @@ export function initCornerstone(authorization: () => Promise<Record<string, stri
       beforeSend: async () => authorize(),
     });
     tools.init();
-    for (const tool of [
-      tools.StackScrollTool,
-      tools.WindowLevelTool,
-      tools.PanTool,
-      tools.ZoomTool,
-      tools.PlanarRotateTool,
-      tools.LengthTool,
-      tools.AngleTool,
-      tools.EllipticalROITool,
-      tools.RectangleROITool,
-      tools.ArrowAnnotateTool,
-    ]) {
-      tools.addTool(tool);
-    }
+    for (const tool of [tools.StackScrollTool, ...Object.values(toolClasses)]) tools.addTool(tool);
   })();
   return initialised;
 }
 
 const { MouseBindings } = tools.Enums;
-const toolNames: Record<Exclude<ReadingTool, 'Pointer'>, string> = {
-  WindowLevel: tools.WindowLevelTool.toolName,
-  Pan: tools.PanTool.toolName,
-  Zoom: tools.ZoomTool.toolName,
-  PlanarRotate: tools.PlanarRotateTool.toolName,
-  Length: tools.LengthTool.toolName,
-  Angle: tools.AngleTool.toolName,
-  EllipticalROI: tools.EllipticalROITool.toolName,
-  RectangleROI: tools.RectangleROITool.toolName,
-  ArrowAnnotate: tools.ArrowAnnotateTool.toolName,
-};
-const annotationToolClasses = {
+/** The tools that make measurements, one per annotation kind of the joint read (the presenter's only). */
+const measurementToolClasses = {
   Length: tools.LengthTool,
   Angle: tools.AngleTool,
   EllipticalROI: tools.EllipticalROITool,
   RectangleROI: tools.RectangleROITool,
   ArrowAnnotate: tools.ArrowAnnotateTool,
 } satisfies Record<JointReadAnnotation['tool'], unknown>;
-const annotationToolNames = new Set<string>(measurementTools.map((tool) => toolNames[tool as 'Length']));
+const toolClasses = {
+  WindowLevel: tools.WindowLevelTool,
+  Pan: tools.PanTool,
+  Zoom: tools.ZoomTool,
+  PlanarRotate: tools.PlanarRotateTool,
+  ...measurementToolClasses,
+} satisfies Record<Exclude<ReadingTool, 'Pointer'>, unknown>;
+const toolNames = Object.fromEntries(
+  Object.entries(toolClasses).map(([tool, toolClass]) => [tool, toolClass.toolName]),
+) as Record<Exclude<ReadingTool, 'Pointer'>, string>;
+/** Cornerstone's tool name → the joint read's annotation kind. */
+const measurementByToolName = new Map<string, JointReadAnnotation['tool']>(
+  annotationTools.map((tool) => [measurementToolClasses[tool].toolName, tool]),
+);
 
 type Point3 = [number, number, number];
 type StackViewport = core.Types.IStackViewport;
@@ -163,7 +145,7 @@ export class JointReadViewport {
     toolGroup.setToolActive(toolNames.Zoom, { bindings: [{ mouseButton: MouseBindings.Secondary }] });
     // Measurement tools are passive from the start: a follower draws none, but sees and measures
     // the presenter's (a disabled tool renders nothing).
-    for (const tool of measurementTools) toolGroup.setToolPassive(toolNames[tool as 'Length']);
+    for (const tool of annotationTools) toolGroup.setToolPassive(toolNames[tool]);
     this.selectTool('WindowLevel');
 
     const markInput = () => (this.lastInputAt = performance.now());
@@ -456,8 +438,7 @@ export class JointReadViewport {
   }
 
   private toJointRead(annotation: ToolAnnotation): JointReadAnnotation | undefined {
-    const toolName = annotation.metadata?.toolName ?? '';
-    const tool = measurementTools.find((name) => toolNames[name as 'Length'] === toolName);
+    const tool = measurementByToolName.get(annotation.metadata?.toolName ?? '');
     const uid = annotation.annotationUID;
     const referenced = annotation.metadata?.referencedImageId;
     if (!tool || !uid || !referenced) return undefined;
@@ -467,7 +448,7 @@ export class JointReadViewport {
     const text = (annotation.data as { text?: unknown }).text;
     return {
       annotationUid: uid,
-      tool: tool as JointReadAnnotation['tool'],
+      tool,
       seriesInstanceUid: this.seriesInstanceUid,
       imageIndex,
       points: points.slice(0, 16).map((point) => [point[0], point[1], point[2]] as Point3),
@@ -506,7 +487,7 @@ export class JointReadViewport {
     if (!imageId) return;
     // The tool's own defaults (visibility, text box…) and the view reference of the annotated
     // image, as the tool records them when one draws here; then the presenter's points.
-    const toolClass = annotationToolClasses[annotation.tool];
+    const toolClass = measurementToolClasses[annotation.tool];
     const reference = this.viewport.getViewReference({ sliceIndex: annotation.imageIndex });
     const toolAnnotation = toolClass.createAnnotation(
       { metadata: { ...reference, toolName: toolClass.toolName, referencedImageId: imageId } },
@@ -529,7 +510,7 @@ export class JointReadViewport {
       for (const uid of this.syncedAnnotations) tools.annotation.state.removeAnnotation(uid);
       this.syncedAnnotations.clear();
       for (const annotation of tools.annotation.state.getAllAnnotations()) {
-        if (annotation.annotationUID && annotationToolNames.has(annotation.metadata?.toolName ?? '')) {
+        if (annotation.annotationUID && measurementByToolName.has(annotation.metadata?.toolName ?? '')) {
           tools.annotation.state.removeAnnotation(annotation.annotationUID);
         }
       }
@@ -542,7 +523,7 @@ export class JointReadViewport {
   measurements(): JointReadMeasurement[] {
     return tools.annotation.state
       .getAllAnnotations()
-      .filter((annotation) => annotationToolNames.has(annotation.metadata?.toolName ?? ''))
+      .filter((annotation) => measurementByToolName.has(annotation.metadata?.toolName ?? ''))
       .map((annotation) => {
         const stats =
           Object.values((annotation.data.cachedStats ?? {}) as Record<string, Record<string, unknown>>)[0] ?? {};
