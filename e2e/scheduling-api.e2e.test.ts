@@ -22,6 +22,9 @@ interface SessionBody {
   conflicts: { sessionId: string }[];
 }
 
+// Sessions are scheduled next year: a date that has passed would make them ended and unchangeable.
+const year = new Date().getUTCFullYear() + 1;
+
 describe('scheduling API', () => {
   let stack: ThrowawayStack;
   let redis: RedisClient;
@@ -32,8 +35,8 @@ describe('scheduling API', () => {
   const draft = (overrides: Record<string, unknown> = {}) => ({
     title: '離島合同症例検討会',
     description: '胸部CT 2例',
-    startsAt: '2027-01-12T18:00',
-    endsAt: '2027-01-12T19:30',
+    startsAt: `${year}-01-12T18:00`,
+    endsAt: `${year}-01-12T19:30`,
     invitedSiteIds: ['api-island'],
     ...overrides,
   });
@@ -57,7 +60,7 @@ describe('scheduling API', () => {
     const created = await api<SessionBody>(webUrl, coordinator, 'POST', '/api/v1/sessions', draft());
     expect(created.status).toBe(201);
     expect(created.body.session).toMatchObject({
-      startsAt: '2027-01-12T09:00:00.000Z',
+      startsAt: `${year}-01-12T09:00:00.000Z`,
       sequence: 0,
       status: 'scheduled',
     });
@@ -73,7 +76,7 @@ describe('scheduling API', () => {
       webUrl,
       doctor,
       'GET',
-      '/api/v1/sessions?from=2027-01-01T00:00:00Z',
+      `/api/v1/sessions?from=${year}-01-01T00:00:00Z`,
     );
     expect(mine.body.sessions.map((session) => session.id)).toContain(created.body.session.id);
   });
@@ -98,7 +101,7 @@ describe('scheduling API', () => {
       coordinator,
       'POST',
       '/api/v1/sessions',
-      draft({ endsAt: '2027-01-12T17:00', invitedSiteIds: ['no-such-site'] }),
+      draft({ endsAt: `${year}-01-12T17:00`, invitedSiteIds: ['no-such-site'] }),
     );
     expect(references.body.error.fields?.map((field) => `${field.field}:${field.code}`)).toEqual([
       'endsAt:end_before_start',
@@ -115,7 +118,7 @@ describe('scheduling API', () => {
       coordinator,
       'POST',
       '/api/v1/sessions',
-      draft({ title: '重複', startsAt: '2027-01-12T19:00', endsAt: '2027-01-12T20:00' }),
+      draft({ title: '重複', startsAt: `${year}-01-12T19:00`, endsAt: `${year}-01-12T20:00` }),
     );
     expect(clash.status).toBe(409);
     expect(clash.body.error.code).toBe('double_booking');
@@ -125,7 +128,12 @@ describe('scheduling API', () => {
       coordinator,
       'POST',
       '/api/v1/sessions',
-      draft({ title: '重複', startsAt: '2027-01-12T19:00', endsAt: '2027-01-12T20:00', allowDoubleBooking: true }),
+      draft({
+        title: '重複',
+        startsAt: `${year}-01-12T19:00`,
+        endsAt: `${year}-01-12T20:00`,
+        allowDoubleBooking: true,
+      }),
     );
     expect(anyway.status).toBe(201);
     expect(anyway.body.conflicts).toHaveLength(1);
@@ -137,15 +145,15 @@ describe('scheduling API', () => {
       coordinator,
       'POST',
       '/api/v1/sessions',
-      draft({ startsAt: '2027-02-02T18:00', endsAt: '2027-02-02T19:00' }),
+      draft({ startsAt: `${year}-02-02T18:00`, endsAt: `${year}-02-02T19:00` }),
     );
     const id = body.session.id;
     const moved = await api<SessionBody>(webUrl, coordinator, 'PATCH', `/api/v1/sessions/${id}`, {
-      startsAt: '2027-02-03T18:00',
-      endsAt: '2027-02-03T19:00',
+      startsAt: `${year}-02-03T18:00`,
+      endsAt: `${year}-02-03T19:00`,
       expectedSequence: 0,
     });
-    expect(moved.body.session).toMatchObject({ startsAt: '2027-02-03T09:00:00.000Z', sequence: 1 });
+    expect(moved.body.session).toMatchObject({ startsAt: `${year}-02-03T09:00:00.000Z`, sequence: 1 });
     const stale = await api<ErrorBody>(webUrl, coordinator, 'PATCH', `/api/v1/sessions/${id}`, {
       title: 'old',
       expectedSequence: 0,
@@ -154,7 +162,7 @@ describe('scheduling API', () => {
     const attached = await api<{ case: { id: string } }>(webUrl, coordinator, 'POST', `/api/v1/sessions/${id}/cases`, {
       patientRef: 'KS-0042',
       studyInstanceUids: ['1.2.826.0.1.3680043.8.498.1'],
-      consent: { documentNumber: 'IC-77', recordedBy: '島 医師', recordedAt: '2027-01-30T10:00' },
+      consent: { documentNumber: 'IC-77', recordedBy: '島 医師', recordedAt: `${year}-01-30T10:00` },
     });
     expect(attached.status).toBe(201);
     const cancelled = await api<{ status: string; sequence: number }>(
@@ -210,7 +218,7 @@ describe('scheduling API', () => {
       webUrl,
       coordinator,
       'GET',
-      '/api/v1/sessions?scope=all&from=2027-01-01T00:00:00Z&to=2027-03-01T00:00:00Z',
+      `/api/v1/sessions?scope=all&from=${year}-01-01T00:00:00Z&to=${year}-03-01T00:00:00Z`,
     );
     expect(before.body.sessions.length).toBeGreaterThanOrEqual(3);
     await redis.close();
@@ -220,7 +228,7 @@ describe('scheduling API', () => {
       webUrl,
       coordinator,
       'GET',
-      '/api/v1/sessions?scope=all&from=2027-01-01T00:00:00Z&to=2027-03-01T00:00:00Z',
+      `/api/v1/sessions?scope=all&from=${year}-01-01T00:00:00Z&to=${year}-03-01T00:00:00Z`,
     );
     expect(after.status).toBe(200);
     expect(after.body.sessions).toEqual(before.body.sessions);

@@ -22,6 +22,9 @@ async function issuesOf(promise: Promise<unknown>): Promise<string[]> {
   return (error as InputError).issues.map((issue) => `${issue.field}:${issue.code}`);
 }
 
+// Sessions are scheduled next year: a date that has passed would make them ended and unchangeable.
+const year = new Date().getUTCFullYear() + 1;
+
 describe('scheduling sessions on a real Redis', () => {
   let server: PrivateRedis;
   let redis: RedisClient;
@@ -31,8 +34,8 @@ describe('scheduling sessions on a real Redis', () => {
 
   const draft = (overrides: Partial<SessionDraft> = {}): SessionDraft => ({
     title: '離島合同カンファレンス',
-    startsAt: '2026-12-01T18:00',
-    endsAt: '2026-12-01T19:00',
+    startsAt: `${year}-12-01T18:00`,
+    endsAt: `${year}-12-01T19:00`,
     invitedSiteIds: ['hub'],
     ...overrides,
   });
@@ -74,28 +77,32 @@ describe('scheduling sessions on a real Redis', () => {
   it('stores Japan wall times as UTC, and explicit offsets as given', async () => {
     const { session } = await sessions.create(draft(), coordinator);
     expect(session).toMatchObject({
-      startsAt: '2026-12-01T09:00:00.000Z',
-      endsAt: '2026-12-01T10:00:00.000Z',
+      startsAt: `${year}-12-01T09:00:00.000Z`,
+      endsAt: `${year}-12-01T10:00:00.000Z`,
       hostAccountId: coordinator.id,
       status: 'scheduled',
       sequence: 0,
       cases: [],
     });
     const { session: utc } = await sessions.create(
-      draft({ startsAt: '2026-12-02T01:00:00Z', endsAt: '2026-12-02T02:00:00+00:00', invitedSiteIds: ['island-b'] }),
+      draft({
+        startsAt: `${year}-12-02T01:00:00Z`,
+        endsAt: `${year}-12-02T02:00:00+00:00`,
+        invitedSiteIds: ['island-b'],
+      }),
       coordinator,
     );
-    expect(utc.startsAt).toBe('2026-12-02T01:00:00.000Z');
+    expect(utc.startsAt).toBe(`${year}-12-02T01:00:00.000Z`);
     const { session: honolulu } = await sessions.create(
       draft({
         timeZone: 'Pacific/Honolulu',
         invitedSiteIds: ['island-a'],
-        startsAt: '2026-12-03T09:00',
-        endsAt: '2026-12-03T10:00',
+        startsAt: `${year}-12-03T09:00`,
+        endsAt: `${year}-12-03T10:00`,
       }),
       specialist,
     );
-    expect(honolulu.startsAt).toBe('2026-12-03T19:00:00.000Z');
+    expect(honolulu.startsAt).toBe(`${year}-12-03T19:00:00.000Z`);
     expect(await sessions.get(session.id)).toEqual(session);
   });
 
@@ -121,12 +128,16 @@ describe('scheduling sessions on a real Redis', () => {
     expect(
       await issuesOf(
         sessions.create(
-          draft({ endsAt: '2026-12-01T17:00', invitedSiteIds: ['nowhere'], invitedAccountIds: [crypto.randomUUID()] }),
+          draft({
+            endsAt: `${year}-12-01T17:00`,
+            invitedSiteIds: ['nowhere'],
+            invitedAccountIds: [crypto.randomUUID()],
+          }),
           coordinator,
         ),
       ),
     ).toEqual(['endsAt:end_before_start', 'invitedSiteIds.0:unknown_site', 'invitedAccountIds.0:unknown_account']);
-    expect(await issuesOf(sessions.create(draft({ endsAt: '2026-12-02T09:00' }), coordinator))).toEqual([
+    expect(await issuesOf(sessions.create(draft({ endsAt: `${year}-12-02T09:00` }), coordinator))).toEqual([
       'endsAt:too_long_duration',
     ]);
     expect(await redis.zCard('sessions:by-start')).toBe(0);
@@ -135,7 +146,7 @@ describe('scheduling sessions on a real Redis', () => {
   it('warns of double-booked sites and accounts, and books anyway only when told to', async () => {
     const { session: first } = await sessions.create(draft({ invitedSiteIds: ['hub', 'island-a'] }), coordinator);
     const clash = sessions.create(
-      draft({ startsAt: '2026-12-01T18:30', endsAt: '2026-12-01T20:00', invitedSiteIds: ['island-a'] }),
+      draft({ startsAt: `${year}-12-01T18:30`, endsAt: `${year}-12-01T20:00`, invitedSiteIds: ['island-a'] }),
       specialist,
     );
     const error = await clash.catch((caught: unknown) => caught);
@@ -149,7 +160,7 @@ describe('scheduling sessions on a real Redis', () => {
       .catch((caught: unknown) => caught);
     expect((hostClash as DoubleBookingError).conflicts[0]?.accountIds).toEqual([coordinator.id]);
     // Back to back is fine; so is another site with another host.
-    await sessions.create(draft({ startsAt: '2026-12-01T19:00', endsAt: '2026-12-01T20:00' }), coordinator);
+    await sessions.create(draft({ startsAt: `${year}-12-01T19:00`, endsAt: `${year}-12-01T20:00` }), coordinator);
     await sessions.create(draft({ invitedSiteIds: ['island-b'] }), specialist);
     const allowed = await sessions.create(
       draft({ invitedSiteIds: ['island-a'], allowDoubleBooking: true }),
@@ -160,7 +171,7 @@ describe('scheduling sessions on a real Redis', () => {
     await sessions.cancel(first.id);
     const afterCancel = await sessions
       .create(
-        draft({ invitedSiteIds: ['hub'], hostAccountId: specialist.id, startsAt: '2026-12-01T18:00' }),
+        draft({ invitedSiteIds: ['hub'], hostAccountId: specialist.id, startsAt: `${year}-12-01T18:00` }),
         coordinator,
       )
       .catch((caught: unknown) => caught);
@@ -169,15 +180,15 @@ describe('scheduling sessions on a real Redis', () => {
 
   it('reschedules with a new sequence, and refuses a change based on an old one', async () => {
     const { session } = await sessions.create(draft(), coordinator);
-    const moved = await sessions.update(session.id, { startsAt: '2026-12-01T20:00', endsAt: '2026-12-01T21:30' });
-    expect(moved?.session).toMatchObject({ startsAt: '2026-12-01T11:00:00.000Z', sequence: 1 });
+    const moved = await sessions.update(session.id, { startsAt: `${year}-12-01T20:00`, endsAt: `${year}-12-01T21:30` });
+    expect(moved?.session).toMatchObject({ startsAt: `${year}-12-01T11:00:00.000Z`, sequence: 1 });
     expect(
-      await sessions.listStarting(new Date('2026-12-01T10:30:00Z'), new Date('2026-12-01T12:00:00Z')),
+      await sessions.listStarting(new Date(`${year}-12-01T10:30:00Z`), new Date(`${year}-12-01T12:00:00Z`)),
     ).toHaveLength(1);
     await expect(sessions.update(session.id, { title: 'old view', expectedSequence: 0 })).rejects.toBeInstanceOf(
       SessionStateError,
     );
-    expect(await issuesOf(sessions.update(session.id, { endsAt: '2026-12-01T19:00' }))).toEqual([
+    expect(await issuesOf(sessions.update(session.id, { endsAt: `${year}-12-01T19:00` }))).toEqual([
       'endsAt:end_before_start',
     ]);
     expect((await sessions.get(session.id))?.title).toBe('離島合同カンファレンス');
@@ -276,20 +287,22 @@ describe('scheduling sessions on a real Redis', () => {
   it('lists by time range, by invitation and the open sessions a host holds', async () => {
     const { session: mine } = await sessions.create(draft({ invitedSiteIds: ['island-a'] }), coordinator);
     await sessions.create(
-      draft({ startsAt: '2026-12-05T18:00', endsAt: '2026-12-05T19:00', invitedSiteIds: ['island-b'] }),
+      draft({ startsAt: `${year}-12-05T18:00`, endsAt: `${year}-12-05T19:00`, invitedSiteIds: ['island-b'] }),
       specialist,
     );
     const islandDoctor = { id: crypto.randomUUID(), siteId: 'island-a' };
     expect((await sessions.listFor(islandDoctor)).map((session) => session.id)).toEqual([mine.id]);
     const overlapping = await sessions.listOverlapping(
-      new Date('2026-12-01T09:30:00Z'),
-      new Date('2026-12-01T09:45:00Z'),
+      new Date(`${year}-12-01T09:30:00Z`),
+      new Date(`${year}-12-01T09:45:00Z`),
     );
     expect(overlapping.map((session) => session.id)).toEqual([mine.id]);
     expect(
-      (await sessions.listOpenHostedBy(coordinator.id, new Date('2026-11-30T00:00:00Z'))).map((session) => session.id),
+      (await sessions.listOpenHostedBy(coordinator.id, new Date(`${year}-11-30T00:00:00Z`))).map(
+        (session) => session.id,
+      ),
     ).toEqual([mine.id]);
-    expect(await sessions.listOpenHostedBy(coordinator.id, new Date('2026-12-02T00:00:00Z'))).toEqual([]);
+    expect(await sessions.listOpenHostedBy(coordinator.id, new Date(`${year}-12-02T00:00:00Z`))).toEqual([]);
   });
 });
 
