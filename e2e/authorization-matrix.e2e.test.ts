@@ -14,6 +14,9 @@ import { api, ensureSite, page, testAccount, type TestAccount } from './api-clie
  * the account works at the host's site or another site, and is invited (individually) or not.
  */
 
+/** Sessions that must lie ahead are scheduled from next year on. */
+const nextYear = new Date().getUTCFullYear() + 1;
+
 const relations = ['own-site+invited', 'own-site+not-invited', 'other-site+invited', 'other-site+not-invited'] as const;
 type Relation = (typeof relations)[number];
 
@@ -24,6 +27,7 @@ const actions = [
   'export-ics',
   'edit-session',
   'attach-case',
+  'share-study-live',
   'cancel-session',
   'open-room-page',
   'join-socket-room',
@@ -48,6 +52,9 @@ function expected(role: Role, relation: Relation, action: Action): boolean {
     case 'attach-case':
     case 'cancel-session':
       return manages;
+    case 'share-study-live':
+      // Into the live session from the room's study browser: also invited coordinators.
+      return manages || (invited && role === 'coordinator');
     case 'open-room-page':
     case 'join-socket-room':
       // Admins run the system; they enter a conference only when invited like anyone else.
@@ -71,7 +78,7 @@ describe('authorisation matrix', () => {
   /** A future session of the same host for actions that change it (each check gets its own). */
   async function spareSession(): Promise<Session> {
     slot += 1;
-    const start = new Date(Date.UTC(2027, 5, 1) + slot * 2 * 3600_000);
+    const start = new Date(Date.UTC(nextYear, 5, 1) + slot * 2 * 3600_000);
     const { session: spare } = await sessions.create(
       {
         title: `変更用 ${slot}`,
@@ -84,6 +91,12 @@ describe('authorisation matrix', () => {
     );
     return spare;
   }
+
+  const sampleCase = {
+    patientRef: 'MX-1',
+    studyInstanceUids: ['1.2.3.4'],
+    consent: { documentNumber: 'IC-1', recordedBy: '担当医', recordedAt: '2026-05-01T10:00' },
+  };
 
   /** Whether the server let `who` do `action` (2xx) or refused it (401/403). Anything else fails. */
   async function attempt(who: TestAccount, action: Action): Promise<boolean> {
@@ -101,7 +114,7 @@ describe('authorisation matrix', () => {
         return call('GET', '/api/v1/sessions?scope=all');
       case 'schedule-session': {
         slot += 1;
-        const start = new Date(Date.UTC(2028, 0, 1) + slot * 2 * 3600_000).toISOString();
+        const start = new Date(Date.UTC(nextYear + 1, 0, 1) + slot * 2 * 3600_000).toISOString();
         return call('POST', '/api/v1/sessions', {
           title: '権限確認',
           startsAt: start,
@@ -118,11 +131,9 @@ describe('authorisation matrix', () => {
       case 'edit-session':
         return call('PATCH', `/api/v1/sessions/${(await spareSession()).id}`, { description: '変更' });
       case 'attach-case':
-        return call('POST', `/api/v1/sessions/${(await spareSession()).id}/cases`, {
-          patientRef: 'MX-1',
-          studyInstanceUids: ['1.2.3.4'],
-          consent: { documentNumber: 'IC-1', recordedBy: '担当医', recordedAt: '2027-05-01T10:00' },
-        });
+        return call('POST', `/api/v1/sessions/${(await spareSession()).id}/cases`, sampleCase);
+      case 'share-study-live':
+        return call('POST', `/api/v1/sessions/${id}/cases`, sampleCase);
       case 'cancel-session':
         return call('POST', `/api/v1/sessions/${(await spareSession()).id}/cancel`, {});
       case 'open-room-page':

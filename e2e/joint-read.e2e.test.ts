@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import type { Page } from 'playwright-core';
-import { DEMO_SESSION_ID, demoConferenceAccounts } from '@telemed/domain';
+import { AuditLog, DEMO_SESSION_ID, connectRedis, demoConferenceAccounts } from '@telemed/domain';
+import { io } from 'socket.io-client';
+import { DEMO_PRIOR_STUDY_INSTANCE_UID } from '../stack/demo-study.ts';
 import { launchThrowawayStack, type Stack } from '../stack/stack.ts';
+import { ensureSite, page as fetchPage, testAccount } from './api-client.ts';
 import { joinCall, openHospitalBrowser, signIn, type HospitalBrowser } from './hospital-browser.ts';
 
 /**
@@ -187,5 +190,96 @@ describe('joint reading across sites', () => {
     // The host takes the role back.
     await presenter.click('[data-testid="take-presenter"]');
     await expect.poll(() => attribute(follower, 'data-presenter-name'), { timeout: 10_000 }).toBe(tanaka.displayName);
+  });
+
+  it('lets the host find the patient’s prior CT and share it into the call with its consent', async () => {
+    onTestFailed(async () => console.error(await stack.logTails(60)));
+    const [host, island] = sites.map((site) => site.page) as [Page, Page];
+    // Site doctors have no study browser.
+    expect(await island.locator('[data-testid="toggle-study-browser"]').count()).toBe(0);
+    await host.click('[data-testid="toggle-study-browser"]');
+    await host.fill('[data-testid="study-browser"] input[name="patientId"]', 'AO-2026-0142');
+    await host.click('[data-testid="search-studies"]');
+    const prior = host.locator(`[data-testid="study-matches"] tr[data-study-uid="${DEMO_PRIOR_STUDY_INSTANCE_UID}"]`);
+    await prior.waitFor();
+    // The Japanese name as the hospital wrote it (ISO 2022 IR 87 in the PACS).
+    expect(await prior.locator('[data-testid="patient-name"]').textContent()).toBe('山田 太郎（やまだ たろう）');
+    // The conference's own CT is listed as shared already.
+    expect(await host.locator('[data-testid="study-matches"] [data-testid="share-study"]').count()).toBe(1);
+
+    // Without the consent reference nothing is shared: the fields say what is missing.
+    await prior.locator('[data-testid="share-study"]').click();
+    const form = host.locator('[data-testid="share-form"]');
+    await form.locator('[data-testid="confirm-share"]').click();
+    await form.locator('[data-field-error="consent.documentNumber"]').waitFor();
+    await form.locator('input[name="documentNumber"]').fill('IC-2026-0201');
+    await form.locator('input[name="recordedBy"]').fill('佐藤 花子');
+    await form.locator('input[name="recordedAt"]').fill('2026-11-30T10:00');
+    await form.locator('[data-testid="confirm-share"]').click();
+    await host.locator('[data-testid="study-shared"]').waitFor();
+
+    // Every site lists the prior's series at once; the island opens nothing by itself.
+    for (const page of [host, island]) {
+      await expect
+        .poll(() => page.locator(`${viewer} .series-list button[data-series-uid]`).count(), { timeout: 15_000 })
+        .toBe(2);
+    }
+    const redis = await connectRedis(stack.redisUrl, () => undefined);
+    try {
+      const attached = (await new AuditLog(redis).recent(50)).find(
+        (entry) => entry.action === 'session.case-attached' && entry.sessionId === DEMO_SESSION_ID,
+      );
+      expect(attached).toMatchObject({
+        outcome: 'success',
+        detail: {
+          studyInstanceUids: [DEMO_PRIOR_STUDY_INSTANCE_UID],
+          consent: { documentNumber: 'IC-2026-0201', recordedBy: '佐藤 花子' },
+          duringSession: true,
+        },
+      });
+    } finally {
+      await redis.close();
+    }
+    // The new series opens for everyone through the presenter.
+    const priorSeries = host.locator(`${viewer} .series-list button[data-series-uid]`).nth(1);
+    const priorSeriesUid = (await priorSeries.getAttribute('data-series-uid')) ?? '';
+    await priorSeries.click();
+    await expect.poll(() => attribute(island, 'data-series'), { timeout: 30_000 }).toBe(priorSeriesUid);
+  });
+
+  it('keeps the view state from a signed-in socket that is not in the session', async () => {
+    const host = sites[0]!.page;
+    const redis = await connectRedis(stack.redisUrl, () => undefined);
+    // A doctor of a hospital the demo conference does not invite.
+    const outsider = await (async () => {
+      await ensureSite(redis, 'yamanaka', '山中診療所', 'Yamanaka Clinic');
+      return testAccount(redis, 'yamanaka-doctor', 'yamanaka', ['site-doctor']);
+    })().finally(() => redis.close());
+    const { token } = (await (await fetchPage(stack.webUrl, outsider, '/api/signaling-token')).json()) as {
+      token: string;
+    };
+    const socket = io(stack.signalingUrl, { auth: { token }, transports: ['websocket'], reconnection: false });
+    try {
+      let received = 0;
+      for (const name of ['jointRead:update', 'jointRead:state', 'jointRead:readiness'] as const) {
+        socket.on(name, () => (received += 1));
+      }
+      const ask = (name: string, payload: unknown) =>
+        socket.timeout(10_000).emitWithAck(name, payload) as Promise<{ ok: boolean; error?: { code: string } }>;
+      expect(await ask('session:capabilities', { sessionId: DEMO_SESSION_ID })).toMatchObject({
+        ok: false,
+        error: { code: 'forbidden' },
+      });
+      expect((await ask('jointRead:state', {})).ok).toBe(false);
+      expect((await ask('jointRead:change', { changes: [{ kind: 'pointer', pointer: null }] })).ok).toBe(false);
+      // The presenter scrolls meanwhile: the outsider hears nothing of it.
+      const before = Number(await attribute(host, 'data-image-index'));
+      await host.locator(`${viewer} .viewport-frame`).focus();
+      await host.keyboard.press('ArrowDown');
+      await expect.poll(() => attribute(sites[1]!.page, 'data-image-index')).toBe(String(before + 1));
+      expect(received).toBe(0);
+    } finally {
+      socket.close();
+    }
   });
 });

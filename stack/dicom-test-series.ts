@@ -36,6 +36,8 @@ export interface TestSeriesOptions {
   patientId: string;
   characterSet: TestSeriesCharacterSet;
   studyInstanceUid?: string;
+  /** YYYYMMDD; 20250115 when absent. */
+  studyDate?: string;
   studyDescription?: string;
   seriesDescription?: string;
   seriesNumber?: number;
@@ -186,7 +188,7 @@ export async function writeTestSeries(options: TestSeriesOptions): Promise<TestS
     PatientBirthDate: '19550401',
     PatientSex: 'M',
     StudyInstanceUID: studyInstanceUid,
-    StudyDate: '20250115',
+    StudyDate: options.studyDate ?? '20250115',
     StudyTime: '093000',
     StudyID: '1',
     AccessionNumber: `A${testUid(seed, 'accession').slice(5, 14)}`,
@@ -200,7 +202,7 @@ export async function writeTestSeries(options: TestSeriesOptions): Promise<TestS
     SeriesInstanceUID: seriesInstanceUid,
     SeriesNumber: String(options.seriesNumber ?? 1),
     SeriesDescription: strings.encode(options.seriesDescription ?? descriptions.series),
-    SeriesDate: '20250115',
+    SeriesDate: options.studyDate ?? '20250115',
     SeriesTime: '093100',
     BodyPartExamined: modality === 'CT' ? 'CHEST' : 'HEAD',
     PatientPosition: 'HFS',

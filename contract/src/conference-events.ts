@@ -196,6 +196,8 @@ export interface ConferenceNotifications {
    * after sending it.
    */
   'session:ended': (event: { sessionId: string; reason: SessionEndReason }) => void;
+  /** A case was attached to the session (e.g. a study shared from the study browser): list it. */
+  'session:case-attached': (event: { sessionId: string }) => void;
   /** The presenter's changes, to every other participant, at most ~20 per second. */
   'jointRead:update': (update: JointReadUpdate) => void;
   /** The whole state, after a hand-off or when the presenter left. */

@@ -12,7 +12,7 @@ import { startTestOrthanc, type PrivateOrthanc } from '../../stack/private-ortha
 import { readDicomProxyConfig } from './config.ts';
 import { startDicomProxyService, type DicomProxyService } from './dicom-proxy-service.ts';
 import type { DicomJsonDataset } from './dicom-json.ts';
-import { frameTransferSyntax, renderedMediaType } from './dicomweb-front.ts';
+import { frameTransferSyntax, fuzzyPersonName, renderedMediaType } from './dicomweb-front.ts';
 import { decodeFrame } from './frame-transcoding.ts';
 import { multipartBoundary, readMultipartRelated } from './multipart-related-reader.ts';
 import { Part10Instance } from './part10-instance.ts';
@@ -184,6 +184,37 @@ describe('DICOMweb front against Orthanc', () => {
     // chrH32's name is not checked here: Orthanc's own QIDO JSON garbles `ISO 2022 IR 13\ISO 2022 IR 87`.
     const byName = (await (await get('/dicom-web/studies?PatientID=FRONT-1')).json()) as DicomJsonDataset[];
     expect(byName).toHaveLength(1);
+  });
+
+  it('lets a sharer find studies not shared yet, with their identity, but not read their images', async () => {
+    const sharer = await mintAccessToken(
+      {
+        sub: 'acct-2',
+        name: 'Coordinator',
+        siteId: 'site-1',
+        roles: ['coordinator'],
+        imaging: { sessionId: '6f1c2b9e-4a0d-4c1e-9d7a-2b8e5f3c1a00', studies: [], mayQuerySources: true },
+      },
+      { secret: SECRET, audience: 'dicom-proxy', ttlSeconds: 600 },
+    );
+    const response = await get(`/dicom-web/studies?StudyInstanceUID=${h31.studyInstanceUid}`, undefined, sharer);
+    expect(response.status).toBe(200);
+    const [found] = (await response.json()) as DicomJsonDataset[];
+    expect(found?.['0020000D']?.Value?.[0]).toBe(h31.studyInstanceUid);
+    expect(found?.['00100020']?.Value?.[0]).toBe(h31.dataSet.string('x00100020'));
+    // Fuzzy matching: the words typed, in order, anywhere in the name. (Orthanc 1.10's DICOMweb
+    // matches only ASCII query values; kanji and kana reach PACS through DIMSE, in ISO_IR 192.)
+    for (const typed of ['yamada', 'YAMADA taro', 'taro']) {
+      const query = new URLSearchParams({ PatientName: typed, fuzzymatching: 'true' });
+      const byName = await get(`/dicom-web/studies?${query}`, undefined, sharer);
+      expect(byName.status, typed).toBe(200);
+      const names = ((await byName.json()) as DicomJsonDataset[]).map((study) => study['00100010']?.Value?.[0]);
+      expect(names).toContainEqual({ Alphabetic: 'Yamada^Taro', Ideographic: '山田^太郎', Phonetic: 'やまだ^たろう' });
+    }
+    const exact = await get(`/dicom-web/studies?PatientName=yamada`, undefined, sharer);
+    expect(exact.status).toBe(204);
+    // Finding is not reading: the images wait until the study is shared.
+    expect((await get(`/dicom-web/studies/${h31.studyInstanceUid}/series`, undefined, sharer)).status).toBe(403);
   });
 
   it('searches series and instances of a study', async () => {
@@ -409,6 +440,12 @@ describe('DICOMweb front against Orthanc', () => {
 });
 
 describe('frameTransferSyntax', () => {
+  it('matches person names fuzzily as words in order, leaving explicit wildcards alone', () => {
+    expect(fuzzyPersonName('山田　太郎')).toBe('*山田*太郎*');
+    expect(fuzzyPersonName('Yamada^Taro')).toBe('*Yamada*Taro*');
+    expect(fuzzyPersonName('Yama*')).toBe('Yama*');
+  });
+
   it('negotiates like PS3.18 §8.7.3.5', () => {
     const octets = (ts: string) => `multipart/related; type="application/octet-stream"; transfer-syntax=${ts}`;
     expect(frameTransferSyntax(undefined, '1.2.840.10008.1.2.4.50')).toBe('1.2.840.10008.1.2.4.50');

@@ -151,6 +151,21 @@ function parseRoute(path: string): Route | undefined {
   return rest.length <= 1 ? route : undefined;
 }
 
+const personNameKeys = new Set(['PatientName', '00100010', 'ReferringPhysicianName', '00080090']);
+
+/**
+ * Fuzzy matching of a person name (PS3.18 §8.3.4.1 leaves the method to the origin server). The
+ * PACS behind the proxy rarely does it (Orthanc ignores the parameter, C-FIND has none), so the
+ * proxy asks every source the same way: the words typed, in order, anywhere in the name (in
+ * whichever of its alphabetic, kanji or kana forms the PACS matches; case-insensitively where
+ * it matches so). A value with wildcards of its own is left as it is.
+ */
+export function fuzzyPersonName(value: string): string {
+  if (/[*?]/.test(value)) return value;
+  const words = value.split(/[\s\u3000^=,、]+/u).filter(Boolean);
+  return words.length === 0 ? value : `*${words.join('*')}*`;
+}
+
 /** The QIDO-RS query parameters (PS3.18 §8.3.4), validated. */
 function parseSearch(params: URLSearchParams, level: QueryLevel, route: Route): StudyQuery {
   const match: Record<string, string> = {};
@@ -174,6 +189,11 @@ function parseSearch(params: URLSearchParams, level: QueryLevel, route: Route): 
       // UID list matching: every listed UID must itself be a UID.
       if (uidKeys.has(key)) for (const listed of matchValue.split(/[\\,]/)) uid.parse(listed);
       match[key] = matchValue;
+    }
+  }
+  if (fuzzyMatching) {
+    for (const key of Object.keys(match)) {
+      if (personNameKeys.has(key)) match[key] = fuzzyPersonName(match[key]!);
     }
   }
   return {
@@ -551,8 +571,9 @@ export function createDicomWebFront(options: DicomWebFrontOptions) {
       const dataset = withRetrieveUrl(request, found, level);
       const studyUid = study?.grant.studyInstanceUid ?? firstString(dataset, '0020000D') ?? '';
       const studyGrant = study?.grant ?? access.studyGrant(studyUid);
-      // A study found through mayQuerySources but not shared is listed only de-identified.
-      const deidentify = studyGrant ? studyGrant.deidentify : true;
+      // A study not shared was found by a sharer searching the sources (mayQuerySources): they
+      // pick the patient's study by its identity, as at scheduling; every search is audited.
+      const deidentify = studyGrant?.deidentify ?? false;
       if (!deidentify) return [dataset];
       if (!session)
         throw new FrontError(403, 'deidentification_unavailable', 'results may only be shown de-identified');

@@ -121,11 +121,28 @@ export function mustUseSecondFactor(account: Pick<Account, 'roles'>, requiredFor
   return requiredForPrivileged && (has(account, 'admin') || has(account, 'coordinator'));
 }
 
-/** Search the PACS sources for studies to share (the study browser): the host, coordinators, admins. */
-export function mayQueryImageSources(account: Account, session: Session): boolean {
+/**
+ * Search the PACS sources and share a study into the live session (the room's study browser):
+ * those who bring cases — the host, coordinators, admins.
+ */
+export function mayShareStudies(account: Account, session: Session): boolean {
   return (
     account.active && (session.hostAccountId === account.id || has(account, 'coordinator') || has(account, 'admin'))
   );
+}
+
+/**
+ * Attach a case (patient reference, studies, consent reference): whoever manages the session,
+ * until it is over; and while it is live, a sharer taking part in it (from the study browser).
+ */
+export function mayAttachCase(
+  account: Account,
+  session: Session,
+  hostSiteId: string | null,
+  now: Date = new Date(),
+): boolean {
+  if (mayManageSession(account, session, hostSiteId)) return true;
+  return sessionPhase(session, now) === 'live' && isInvited(account, session) && mayShareStudies(account, session);
 }
 
 /** Whether a reader sees a case's studies de-identified: asked for by the case, and read from another site. */

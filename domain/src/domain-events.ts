@@ -3,14 +3,16 @@ import type { RedisClient } from './redis.ts';
 
 /**
  * Changes other services must act on at once, published on one Redis channel: signaling ends
- * the calls of a cancelled or ended session, drops a deactivated account's connections, and
- * tells a waiting guest the host's decision. Pub/sub is fire-and-forget; the stored records stay
+ * the calls of a cancelled or ended session, drops a deactivated account's connections, tells a
+ * waiting guest the host's decision, and tells a live session's participants of a new case. Pub/sub is fire-and-forget; the stored records stay
  * the truth, and every join re-checks them.
  */
 export const DOMAIN_EVENTS_CHANNEL = 'telemed:domain-events';
 
 export const domainEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('session.updated'), sessionId: z.uuid() }),
+  /** A case (its studies) was attached: the room's viewers list it at once. */
+  z.object({ type: z.literal('session.case-attached'), sessionId: z.uuid() }),
   z.object({ type: z.literal('session.ended'), sessionId: z.uuid(), reason: z.string().max(100) }),
   z.object({ type: z.literal('session.cancelled'), sessionId: z.uuid() }),
   z.object({ type: z.literal('account.deactivated'), accountId: z.uuid() }),

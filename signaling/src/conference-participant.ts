@@ -174,6 +174,10 @@ export class ConferenceParticipant {
     }
   }
 
+  notifyCaseAttached(sessionId: string): void {
+    this.socket.emit('session:case-attached', { sessionId });
+  }
+
   notifyConsumerClosed(consumerId: string): void {
     this.socket.emit('consumer:closed', { consumerId });
   }

@@ -14,10 +14,11 @@ import type { ConferenceDependencies, ConferenceParticipant } from './conference
 /**
  * Keeps this node's calls in line with the schedule and the accounts: a cancelled or ended
  * session ends its calls (and its waiting guests' waits), a deactivated account is dropped, and
- * a participant no longer allowed in (uninvited mid-call) is removed. Domain events (Redis
- * pub/sub) make that immediate; a periodic re-check ends calls at their scheduled end and
- * catches whatever an event missed (pub/sub is fire-and-forget). Every node handles only its
- * own connections, so each browser is told exactly once.
+ * a participant no longer allowed in (uninvited mid-call) is removed; a case attached to a live
+ * session is announced to its participants. Domain events (Redis pub/sub) make that immediate;
+ * a periodic re-check ends calls at their scheduled end and catches whatever an event missed
+ * (pub/sub is fire-and-forget). Every node handles only its own connections, so each browser is
+ * told exactly once.
  */
 
 /** Why a session that is no longer live ends its calls. */
@@ -70,6 +71,9 @@ export class SessionAccessWatch {
         return this.endSession(event.sessionId, 'cancelled');
       case 'account.deactivated':
         return this.dropAccount(event.accountId);
+      case 'session.case-attached':
+        for (const connection of this.connectionsIn(event.sessionId)) connection.notifyCaseAttached(event.sessionId);
+        return;
       case 'session.updated': {
         const session = await this.deps.sessions.get(event.sessionId);
         if (session) await this.deps.admission.keepFor(session);

@@ -268,6 +268,24 @@ describe('room access, waiting room and the end of calls', () => {
   const presenceCount = (sessionId: string) => system.redis.hLen(`conference:${sessionId}:participants`);
   const mediaTransports = (sessionId: string) => system.sfu.routers.stats(sessionId).then((stats) => stats.transports);
 
+  it('tells the participants on every node of a case attached mid-call, and nobody else', async () => {
+    const session = await liveSession();
+    const other = await liveSession({ invitedUsernames: ['suzuki'] });
+    const tanaka = await system.connect('tanaka', { node: 0 });
+    const sato = await system.connect('sato', { node: 1 });
+    const suzuki = await system.connect('suzuki', { node: 1 });
+    await joinSession(tanaka, session.id);
+    await joinSession(sato, session.id);
+    await joinSession(suzuki, other.id);
+    const told = [tanaka, sato].map((client) => nextEvent(client, 'session:case-attached'));
+    let elsewhere = false;
+    suzuki.on('session:case-attached', () => (elsewhere = true));
+    await publishDomainEvent(system.redis, { type: 'session.case-attached', sessionId: session.id });
+    for (const event of await Promise.all(told)) expect(event).toEqual({ sessionId: session.id });
+    expect(elsewhere).toBe(false);
+    for (const client of [tanaka, sato, suzuki]) client.close();
+  });
+
   it('ends the call of a session cancelled mid-call: everyone told, presence and media cleared', async () => {
     const session = await liveSession();
     const { tanaka, sato, yamada } = await callWithGuestWaiting(session);

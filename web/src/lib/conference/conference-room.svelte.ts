@@ -74,6 +74,8 @@ export class ConferenceRoom {
   lobbyError = $state(false);
   /** The joint read of this call (set once the socket is open). */
   jointRead = $state.raw<JointReadSession | null>(null);
+  /** Counts the cases attached during the call (the page reloads its case list on each). */
+  casesAttached = $state(0);
 
   private readonly sessionId: string;
   private readonly signalingUrl: string;
@@ -284,6 +286,9 @@ export class ConferenceRoom {
     });
     socket.on('lobby:waiting', ({ sessionId, waiting }) => {
       if (sessionId === this.sessionId && this.mayAdmit) this.waitingGuests = waiting;
+    });
+    socket.on('session:case-attached', ({ sessionId }) => {
+      if (sessionId === this.sessionId) this.casesAttached += 1;
     });
     // Signaling removes us right after this; we leave cleanly and say why.
     socket.on('session:ended', ({ sessionId, reason }) => {

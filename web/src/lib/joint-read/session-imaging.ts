@@ -27,6 +27,36 @@ export interface SeriesImage {
   metadata: DicomJsonDataset;
 }
 
+/** What the study browser searches for; empty fields are left out of the query. */
+export interface StudySearch {
+  patientId: string;
+  /** Matched fuzzily by the PACS (any part of the name, in any of its written forms). */
+  patientName: string;
+  /** YYYY-MM-DD, either end may be empty. */
+  studyDateFrom: string;
+  studyDateTo: string;
+  modality: string;
+  accessionNumber: string;
+}
+
+/** One study found in the session's sources. */
+export interface StudyMatch {
+  studyInstanceUid: string;
+  patientName: string;
+  patientId: string;
+  /** YYYY-MM-DD, or '' when unknown. */
+  patientBirthDate: string;
+  studyDate: string;
+  modalities: string[];
+  description: string;
+  accessionNumber: string;
+  seriesCount: number | null;
+  instanceCount: number | null;
+}
+
+/** The most studies one search lists (narrow the search for more). */
+export const STUDY_SEARCH_LIMIT = 50;
+
 const RENEW_BEFORE_EXPIRY_MS = 60_000;
 
 function firstValue(dataset: DicomJsonDataset, tag: string): unknown {
@@ -43,6 +73,64 @@ function numberOf(dataset: DicomJsonDataset, tag: string): number | null {
 }
 function numbers(dataset: DicomJsonDataset, tag: string): number[] {
   return (dataset[tag]?.Value ?? []).map(Number).filter(Number.isFinite);
+}
+
+/** A DICOM date (YYYYMMDD) as YYYY-MM-DD; anything else as it is. */
+function isoDate(value: string): string {
+  return /^\d{8}$/.test(value) ? `${value.slice(0, 4)}-${value.slice(4, 6)}-${value.slice(6, 8)}` : value;
+}
+
+/**
+ * A person name (PS3.18 F.2.2: alphabetic, ideographic and phonetic groups) as Japanese readers
+ * write it: the kanji form with its kana reading, else the alphabetic one; `^` between the
+ * components becomes a space.
+ */
+export function personName(value: unknown): string {
+  if (typeof value === 'string') return value.replaceAll('^', ' ').trim();
+  if (typeof value !== 'object' || value === null) return '';
+  const groups = value as { Alphabetic?: unknown; Ideographic?: unknown; Phonetic?: unknown };
+  const group = (form: unknown) => (typeof form === 'string' ? form.replaceAll('^', ' ').trim() : '');
+  const ideographic = group(groups.Ideographic);
+  const phonetic = group(groups.Phonetic);
+  const alphabetic = group(groups.Alphabetic);
+  if (ideographic) return phonetic ? `${ideographic}（${phonetic}）` : ideographic;
+  return alphabetic || phonetic;
+}
+
+/** The QIDO-RS query keys for a study search (PS3.18 §8.3.4), without the empty ones. */
+export function studySearchParameters(search: StudySearch): Record<string, string> {
+  const parameters: Record<string, string> = {};
+  const patientId = search.patientId.trim();
+  const patientName = search.patientName.trim();
+  if (patientId) parameters.PatientID = patientId;
+  if (patientName) {
+    parameters.PatientName = patientName;
+    parameters.fuzzymatching = 'true';
+  }
+  const dicomDate = (value: string) => value.replaceAll('-', '');
+  if (search.studyDateFrom || search.studyDateTo) {
+    parameters.StudyDate = `${dicomDate(search.studyDateFrom)}-${dicomDate(search.studyDateTo)}`;
+  }
+  if (search.modality.trim()) parameters.ModalitiesInStudy = search.modality.trim().toUpperCase();
+  if (search.accessionNumber.trim()) parameters.AccessionNumber = search.accessionNumber.trim();
+  parameters.includefield = '00081030,00100030,00201206,00201208';
+  parameters.limit = String(STUDY_SEARCH_LIMIT);
+  return parameters;
+}
+
+export function studyMatch(dataset: DicomJsonDataset): StudyMatch {
+  return {
+    studyInstanceUid: text(dataset, '0020000D'),
+    patientName: personName(firstValue(dataset, '00100010')),
+    patientId: text(dataset, '00100020'),
+    patientBirthDate: isoDate(text(dataset, '00100030')),
+    studyDate: isoDate(text(dataset, '00080020')),
+    modalities: (dataset['00080061']?.Value ?? []).filter((value): value is string => typeof value === 'string'),
+    description: text(dataset, '00081030'),
+    accessionNumber: text(dataset, '00080050'),
+    seriesCount: numberOf(dataset, '00201206'),
+    instanceCount: numberOf(dataset, '00201208'),
+  };
 }
 
 /**
@@ -102,6 +190,12 @@ export class SessionImaging {
     return this.renewing;
   }
 
+  /** Forgets the token: the next request fetches one naming the session's studies as they are now. */
+  renewAccess(): void {
+    this.token = null;
+    this.expiresAt = 0;
+  }
+
   async authorization(): Promise<Record<string, string>> {
     return { Authorization: `Bearer ${await this.accessToken()}` };
   }
@@ -120,6 +214,16 @@ export class SessionImaging {
       }))
       .filter((series) => series.seriesInstanceUid !== '')
       .sort((a, b) => (a.seriesNumber ?? 1e9) - (b.seriesNumber ?? 1e9));
+  }
+
+  /** Studies in the session's sources (the study browser; only for accounts that may share). */
+  async searchStudies(search: StudySearch): Promise<StudyMatch[]> {
+    this.client.headers = await this.authorization();
+    // No match is a 204 without a body.
+    const found = (await this.client.searchForStudies({
+      queryParams: studySearchParameters(search),
+    })) as DicomJsonDataset[] | null;
+    return (found ?? []).map(studyMatch).filter((study) => study.studyInstanceUid !== '');
   }
 
   /** Every image of a series in display order. */

@@ -1,9 +1,11 @@
 import {
+  mayAttachCase,
   mayManageSession,
   mayScheduleSessions,
   maySeeAllSessions,
   mayViewSession,
   publishDomainEvent,
+  sessionPhase,
   StudyPrefetchQueue,
   type BookingConflict,
   type CaseDraft,
@@ -134,18 +136,26 @@ export async function attachCase(
   sessionId: string,
   draft: CaseDraft,
 ): Promise<{ session: Session; sessionCase: SessionCase }> {
-  await manageableSession(actor, sessionId, 'session.case-attached');
-  const { sessions } = await webDomain();
+  const action = 'session.case-attached';
+  const before = await viewableSession(actor, sessionId, action);
+  if (!mayAttachCase(actor.account, before, await hostSiteOf(before))) {
+    await audit(actor, action, sessionId, 'denied');
+    throw new ApiFailure('forbidden', 'only those who manage the session, or share into it while it is live, may');
+  }
+  const { sessions, redis } = await webDomain();
   const result = await sessions.attachCase(sessionId, draft, actor.account);
   if (!result) throw new ApiFailure('not_found', 'no such session');
   const { sessionCase } = result;
-  await audit(actor, 'session.case-attached', sessionId, 'success', {
+  await audit(actor, action, sessionId, 'success', {
     caseId: sessionCase.id,
     patientRef: sessionCase.patientRef,
     studyInstanceUids: sessionCase.studyInstanceUids,
     consent: sessionCase.consent,
+    // Shared from the room's study browser during the call, or attached ahead of it.
+    duringSession: sessionPhase(result.session) === 'live',
   });
   await queueStudyPrefetch(sessionId, sessionCase.studyInstanceUids);
+  await publishDomainEvent(redis, { type: 'session.case-attached', sessionId });
   return result;
 }
 

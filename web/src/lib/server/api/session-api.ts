@@ -147,6 +147,8 @@ export const sessionApiPaths: ZodOpenApiPathsObject = {
     post: {
       tags: ['Sessions'],
       summary: 'Attach a case (patient reference, studies, consent reference)',
+      description:
+        'The host, coordinators of the host’s site and admins, until the session is over; while it is live, also the invited coordinators sharing a study from the room’s study browser. Participants in the room see the case at once.',
       requestParams: { path: sessionIdParam },
       requestBody: { content: { 'application/json': { schema: caseDraftSchema.meta({ id: 'CaseDraft' }) } } },
       responses: {

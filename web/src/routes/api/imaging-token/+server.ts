@@ -1,6 +1,6 @@
 import { error, json } from '@sveltejs/kit';
 import { IMAGING_GRANT_MAX_STUDIES, mintAccessToken, type ImagingGrant } from '@telemed/contract/access-token';
-import { mayQueryImageSources, readsCaseDeidentified, type Account, type Session } from '@telemed/domain';
+import { mayShareStudies, readsCaseDeidentified, type Account, type Session } from '@telemed/domain';
 import { webConfig } from '#lib/server/config.ts';
 import { logger } from '#lib/server/domain.ts';
 import { checkSessionEntry } from '#lib/server/session-entry.ts';
@@ -33,7 +33,7 @@ function imagingGrant(account: Account, session: Session): ImagingGrant {
     studies: [...studies]
       .slice(0, IMAGING_GRANT_MAX_STUDIES)
       .map(([studyInstanceUid, deidentify]) => ({ studyInstanceUid, deidentify })),
-    mayQuerySources: mayQueryImageSources(account, session),
+    mayQuerySources: mayShareStudies(account, session),
   };
 }
 

@@ -4,15 +4,21 @@ import {
   isInvited,
   mayAdmit,
   mayProduceMedia,
+  mayShareStudies,
   readsCaseDeidentified,
   sessionPhase,
   type Account,
   type Session,
 } from '@telemed/domain';
+import { signedInActor } from '#lib/server/actor.ts';
+import { sessionIdFrom } from '#lib/server/api/session-id.ts';
+import { webDomain } from '#lib/server/domain.ts';
 import { requireAccount } from '#lib/server/guards.ts';
+import { caseDraftFromForm, caseFormValues, formFailure } from '#lib/server/schedule-forms.ts';
 import { checkSessionEntry } from '#lib/server/session-entry.ts';
+import { attachCase } from '#lib/server/session-scheduling.ts';
 import { signalingUrl } from '#lib/server/signaling-url.ts';
-import type { PageServerLoad } from './$types';
+import type { Actions, PageServerLoad } from './$types';
 
 /**
  * The 403 for a refused room. Invited (or admitted) accounts learn when the room opens or that
@@ -49,6 +55,7 @@ export const load: PageServerLoad = async ({ locals, params, url, getClientAddre
   });
   if (!entry.allowed) refuse(entry.sessionId, entry.account, entry.session, entry.admitted);
   const { account, session } = entry;
+  const sharing = mayShareStudies(account, session);
   return {
     session: { id: session.id, title: session.title, startsAt: session.startsAt, endsAt: session.endsAt },
     signalingUrl: signalingUrl(url),
@@ -62,5 +69,25 @@ export const load: PageServerLoad = async ({ locals, params, url, getClientAddre
       summary: sessionCase.summary,
       studyInstanceUids: sessionCase.studyInstanceUids,
     })),
+    /** Whether the study browser is offered: search the sources and share a study into the call. */
+    mayShareStudies: sharing,
+    /** Where a shared study's patient may be cared for (the case form's "patient's site"). */
+    sites: sharing
+      ? (await (await webDomain()).sites.list()).map(({ id, nameJa, nameEn }) => ({ id, nameJa, nameEn }))
+      : [],
   };
+};
+
+export const actions: Actions = {
+  /** A study chosen in the study browser, shared into the live call as a case with its consent. */
+  shareStudy: async (event) => {
+    const actor = await signedInActor(event);
+    const values = caseFormValues(await event.request.formData());
+    try {
+      await attachCase(actor, sessionIdFrom(event.params.id), caseDraftFromForm(values));
+    } catch (caught) {
+      return formFailure(caught, values, 'share');
+    }
+    return { form: 'share' as const, done: true };
+  },
 };
