@@ -272,11 +272,19 @@ describe('joint reading across sites', () => {
       });
       expect((await ask('jointRead:state', {})).ok).toBe(false);
       expect((await ask('jointRead:change', { changes: [{ kind: 'pointer', pointer: null }] })).ok).toBe(false);
-      // The presenter scrolls meanwhile: the outsider hears nothing of it.
+      // The presenter scrolls meanwhile (once its series is loaded): the outsider hears nothing of it.
+      const loaded = async (page: Page) => {
+        const [done, total] = (await attribute(page, 'data-loaded')).split('/');
+        return total !== undefined && done === total;
+      };
+      await expect.poll(() => loaded(host), { timeout: 30_000 }).toBe(true);
       const before = Number(await attribute(host, 'data-image-index'));
       await host.locator(`${viewer} .viewport-frame`).focus();
       await host.keyboard.press('ArrowDown');
-      await expect.poll(() => attribute(sites[1]!.page, 'data-image-index')).toBe(String(before + 1));
+      await expect.poll(() => attribute(host, 'data-image-index')).toBe(String(before + 1));
+      await expect
+        .poll(() => attribute(sites[1]!.page, 'data-image-index'), { timeout: 10_000 })
+        .toBe(String(before + 1));
       expect(received).toBe(0);
     } finally {
       socket.close();
