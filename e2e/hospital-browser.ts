@@ -29,10 +29,17 @@ export interface HospitalBrowser {
   close(): Promise<void>;
 }
 
+/** An older hospital PC whose browser offers no WebGL at all: images must render on the CPU. */
+export const withoutWebGl = ['--disable-webgl', '--disable-webgl2'];
+
 export async function openHospitalBrowser(
-  options: { language?: 'ja' | 'en'; label?: string } = {},
+  options: { language?: 'ja' | 'en'; label?: string; extraArgs?: string[] } = {},
 ): Promise<HospitalBrowser> {
-  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: chromiumArgs });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: [...chromiumArgs, ...(options.extraArgs ?? [])],
+  });
   const context = await browser.newContext({
     locale: options.language === 'en' ? 'en-US' : 'ja-JP',
     timezoneId: 'Asia/Tokyo',

@@ -5,7 +5,7 @@ import { io } from 'socket.io-client';
 import { DEMO_PRIOR_STUDY_INSTANCE_UID } from '../stack/demo-study.ts';
 import { launchThrowawayStack, type Stack } from '../stack/stack.ts';
 import { ensureSite, page as fetchPage, testAccount } from './api-client.ts';
-import { joinCall, openHospitalBrowser, signIn, type HospitalBrowser } from './hospital-browser.ts';
+import { joinCall, openHospitalBrowser, signIn, withoutWebGl, type HospitalBrowser } from './hospital-browser.ts';
 
 /**
  * Joint reading in real browsers, against the real proxy and the private Orthanc's demo CT: the
@@ -69,8 +69,8 @@ describe('joint reading across sites', () => {
     await stack?.stop();
   });
 
-  async function joinAs(account: (typeof demoConferenceAccounts)[number]): Promise<Page> {
-    const site = await openHospitalBrowser({ label: account.username });
+  async function joinAs(account: (typeof demoConferenceAccounts)[number], extraArgs: string[] = []): Promise<Page> {
+    const site = await openHospitalBrowser({ label: account.username, extraArgs });
     sites.push(site);
     await signIn(site.page, stack.webUrl, account.username, account.password);
     await joinCall(site.page, stack.webUrl, DEMO_SESSION_ID);
@@ -148,8 +148,11 @@ describe('joint reading across sites', () => {
     await expect.poll(() => attribute(follower, 'data-pointer'), { timeout: 10_000 }).toBe(pointer);
     await follower.waitForSelector(`${viewer} [data-testid="pointer"]`);
 
-    // A third site joins late and gets the whole state at once.
-    const late = await joinAs(suzuki);
+    // A third site joins late and gets the whole state at once, on a PC without WebGL (CPU rendering).
+    const late = await joinAs(suzuki, withoutWebGl);
+    expect(
+      await late.evaluate(() => ['webgl2', 'webgl'].some((kind) => document.createElement('canvas').getContext(kind))),
+    ).toBe(false);
     await expect.poll(() => attribute(late, 'data-series'), { timeout: 30_000 }).toBe(seriesUid);
     await expect.poll(() => attribute(late, 'data-image-index'), { timeout: 15_000 }).toBe('12');
     await expect.poll(() => attribute(late, 'data-voi')).toBe('40/400');

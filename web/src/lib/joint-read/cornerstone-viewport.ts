@@ -119,6 +119,8 @@ export class JointReadViewport {
   /** Annotations put here from the joint read (not drawn on this screen), by UID. */
   private readonly syncedAnnotations = new Set<string>();
   private applyingRemote = false;
+  /** The view as last reported or applied: what a resize keeps. */
+  private lastView: JointReadView | undefined;
   private loadGeneration = 0;
   private readonly detach: (() => void)[] = [];
   private viewEventQueued = false;
@@ -277,7 +279,7 @@ export class JointReadViewport {
       seriesInstanceUid: this.seriesInstanceUid,
       imageIndex: viewport.getCurrentImageIdIndex(),
       voi,
-      zoom: clamp(round(viewport.getZoom(), 4), 0.05, 64),
+      zoom: clamp(round(viewport.getZoom() / this.fittedZoom(), 4), 0.05, 64),
       pan: this.relativePan(imageId),
       rotation: rotation as JointReadView['rotation'],
       flipHorizontal: presentation.flipHorizontal ?? false,
@@ -306,6 +308,27 @@ export class JointReadViewport {
     return { columns, rows };
   }
 
+  /**
+   * What Cornerstone's `getZoom()` says when the image just fits the viewport: the joint read's
+   * zoom is relative to that. On the GPU `getZoom()` is already a ratio to the fitted camera (1);
+   * the CPU fallback (no WebGL) reports its canvas scale instead — canvas pixels per image pixel
+   * along a column — which for a fitted image follows from the image's and the element's sizes
+   * as Cornerstone's own CPU fit computes them.
+   */
+  private fittedZoom(): number {
+    if (!core.getShouldUseCPURendering()) return 1;
+    const image = this.images[this.viewport.getCurrentImageIdIndex()];
+    const spacing = (image?.metadata['00280030']?.Value ?? []).map(Number);
+    const rowSpacing = spacing[0] && spacing[0] > 0 ? spacing[0] : 1;
+    const columnSpacing = spacing[1] && spacing[1] > 0 ? spacing[1] : rowSpacing;
+    const { columns, rows } = this.imageSize();
+    const { clientWidth: width, clientHeight: height } = this.element;
+    if (width <= 0 || height <= 0) return 1;
+    // Columns × column spacing wide and rows × row spacing high, fitted by its tighter side.
+    const widthLimited = (columns * columnSpacing) / (rows * rowSpacing) > width / height;
+    return widthLimited ? (width * rowSpacing) / (columns * columnSpacing) : height / rows;
+  }
+
   /** Shows a view (the presenter's, or this user's own after changing a part of it). */
   async applyView(view: JointReadView): Promise<void> {
     const viewport = this.viewport;
@@ -327,13 +350,19 @@ export class JointReadViewport {
         flipHorizontal: view.flipHorizontal,
         flipVertical: view.flipVertical,
       });
-      viewport.setZoom(view.zoom);
-      this.centreOn(view.pan);
+      this.zoomAndCentre(view.zoom, view.pan);
       this.setCine(view.cine);
       viewport.render();
+      this.lastView = this.readView();
     } finally {
       this.applyingRemote = false;
     }
+  }
+
+  /** The joint read's zoom (relative to the fitted image) and pan, on this screen. */
+  private zoomAndCentre(zoom: number, pan: [number, number]): void {
+    this.viewport.setZoom(zoom * this.fittedZoom());
+    this.centreOn(pan);
   }
 
   /** Moves the camera so that the viewport's centre shows the given relative point of the image. */
@@ -400,6 +429,7 @@ export class JointReadViewport {
 
   private emitView(): void {
     const view = this.readView();
+    this.lastView = view;
     if (view) this.events.viewChanged(view, performance.now() - this.lastInputAt < LOCAL_INPUT_WINDOW_MS);
   }
 
@@ -554,8 +584,24 @@ export class JointReadViewport {
     tools.utilities.triggerAnnotationRenderForViewportIds([this.viewportId]);
   }
 
+  /**
+   * The element changed size: the same zoom and pan relative to the image as before. (The GPU
+   * path keeps them by itself; the CPU fallback keeps its absolute scale, so a follower whose
+   * layout settles after the presenter's view arrived would drift from it.)
+   */
   resize(): void {
+    const before = this.lastView;
+    // What the resize renders is no change of the user's, even right after a key press or click.
+    this.lastInputAt = -Infinity;
     this.engine.resize(true, true);
+    if (!before || before.seriesInstanceUid !== this.seriesInstanceUid) return;
+    this.applyingRemote = true;
+    try {
+      this.zoomAndCentre(before.zoom, before.pan);
+      this.viewport.render();
+    } finally {
+      this.applyingRemote = false;
+    }
   }
 
   destroy(): void {

@@ -2,7 +2,8 @@ import type { JointReadView, JointReadViewPatch } from '@telemed/contract';
 
 /** Below these, two views count as the same (rounding of zoom and pan on different screens). */
 const ZOOM_TOLERANCE = 1e-3;
-const PAN_TOLERANCE = 1e-4;
+// Half a pixel of a 1024-pixel image: re-centring on Cornerstone's CPU path is that coarse.
+const PAN_TOLERANCE = 5e-4;
 const VOI_TOLERANCE = 0.01;
 
 /**
