@@ -12,8 +12,10 @@ import { join } from 'node:path';
 export const nodeCompileCacheDir = join(import.meta.dirname, '..', '.cache', 'node-compile');
 
 /**
- * The DICOM proxy's flags. Its memory is mostly image buffers that die young; a 2 MB semi-space
- * makes the young-generation collections that free them frequent, so peak RSS stays under its
- * 150 MB budget (measured by `npm run bench:dicom`) for a few percent more CPU.
+ * The DICOM proxy's flags. Image bytes pass through blocks it reuses (dicom-proxy/src/pooled-bytes.ts);
+ * what remains is a JavaScript heap of small objects that die young. A 2 MB semi-space keeps the
+ * young generation, and what start-up leaves in it, small: with V8's default the proxy holds
+ * ~25 MB more at rest and at its peak (150 MB budget, measured by `npm run bench:dicom`), at the
+ * price of more frequent young-generation collections.
  */
 export const dicomProxyNodeFlags = ['--max-semi-space-size=2'];

@@ -64,7 +64,7 @@ async function retrieveSeries(url: string, token?: string): Promise<RetrieveFigu
   for await (const part of readMultipartRelated(body, boundary, { maxPartBytes: 64 * 1024 ** 2 })) {
     if (parts === 0) firstInstanceMs = performance.now() - started;
     parts += 1;
-    bytes += part.size;
+    bytes += part.bytes.size;
   }
   return { seconds: (performance.now() - started) / 1000, bytes, parts, firstInstanceMs };
 }

@@ -12,6 +12,7 @@ import { FrontError } from './front-errors.ts';
 import { ImageAudit } from './image-audit.ts';
 import { ImagingAccessError, authorizeImagingRequest, type ImagingAccess } from './imaging-access.ts';
 import { InstanceCache } from './instance-cache.ts';
+import { BlockPool } from './pooled-bytes.ts';
 import { StudyLocator } from './study-locator.ts';
 import type { StudySource } from './study-source.ts';
 
@@ -29,9 +30,17 @@ export interface DicomProxyServiceOptions {
   deidentifier?: Deidentifier;
 }
 
-async function defaultSource(setting: SourceSetting, config: DicomProxyConfig): Promise<StudySource> {
+/**
+ * Released blocks the proxy keeps for reuse: more than a whole-series retrieve holds at once
+ * (cache writes behind and cache reads ahead of the instance being sent, the client's socket
+ * queue), so a retrieve in the steady state allocates none.
+ */
+const poolIdleBytes = 24 * 1024 ** 2;
+
+async function defaultSource(setting: SourceSetting, config: DicomProxyConfig, pool: BlockPool): Promise<StudySource> {
   const timeoutMs = config.DICOM_UPSTREAM_TIMEOUT_MS;
-  if (setting.kind === 'dicomweb') return createDicomWebSource({ id: setting.id, url: setting.url, timeoutMs });
+  if (setting.kind === 'dicomweb')
+    return createDicomWebSource({ id: setting.id, url: setting.url, timeoutMs }, { pool });
   // Loaded only when a DIMSE peer is configured: dcmjs-dimse is large and most sites speak DICOMweb.
   const { DimseSource } = await import('./dimse-source.ts');
   return new DimseSource({ ...setting, timeoutMs, storeDirectory: join(config.DICOM_CACHE_DIR, '.dimse-in-transit') });
@@ -59,14 +68,21 @@ export async function startDicomProxyService(
   logger: Logger,
   options: DicomProxyServiceOptions = {},
 ): Promise<DicomProxyService> {
+  // One pool for the blocks instances pass through: read from a source, staged for and read from
+  // the cache, queued on a client's socket.
+  const pool = new BlockPool({ maxIdleBytes: poolIdleBytes });
   const sources = await Promise.all(
     config.DICOM_SOURCES.map((setting) =>
       options.createSource
         ? options.createSource(setting, config.DICOM_UPSTREAM_TIMEOUT_MS)
-        : defaultSource(setting, config),
+        : defaultSource(setting, config, pool),
     ),
   );
-  const cache = await InstanceCache.open({ directory: config.DICOM_CACHE_DIR, maxBytes: config.DICOM_CACHE_MAX_BYTES });
+  const cache = await InstanceCache.open({
+    directory: config.DICOM_CACHE_DIR,
+    maxBytes: config.DICOM_CACHE_MAX_BYTES,
+    pool,
+  });
   // Only the domain modules the proxy uses: the whole package (accounts, sessions, calendars…)
   // would take ~40 MB of the proxy's 150 MB.
   let redis: RedisClient | undefined;

@@ -51,7 +51,7 @@ async function parts(answer: { headers: Headers; bytes: Buffer }) {
   for await (const part of readMultipartRelated(Readable.from([answer.bytes]), boundary, {
     maxPartBytes: 50 * 1024 ** 2,
   })) {
-    found.push({ headers: part.headers, bytes: Buffer.concat(part.chunks) });
+    found.push({ headers: part.headers, bytes: Buffer.concat(part.bytes.chunks) });
   }
   return found;
 }

@@ -60,7 +60,7 @@ async function parts(response: Response) {
   const found: { headers: Record<string, string>; bytes: Buffer }[] = [];
   const body = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>);
   for await (const part of readMultipartRelated(body, boundary, { maxPartBytes: 50 * 1024 ** 2 })) {
-    found.push({ headers: part.headers, bytes: Buffer.concat(part.chunks) });
+    found.push({ headers: part.headers, bytes: Buffer.concat(part.bytes.chunks) });
   }
   return found;
 }

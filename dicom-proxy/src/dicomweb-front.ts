@@ -11,6 +11,7 @@ import type { ImageAudit, ImageAuditAction, TrackedImageAccess } from './image-a
 import type { ImagingAccess, StudyGrant } from './imaging-access.ts';
 import type { InstanceCache, InstanceKey } from './instance-cache.ts';
 import { MultipartRelatedWriter } from './multipart-writer.ts';
+import { PooledBytes, pooledBytesFor, type HeldBytes } from './pooled-bytes.ts';
 import { readInstanceIdentity } from './part10-identity.ts';
 import {
   Part10Error,
@@ -208,24 +209,26 @@ function parseSearch(params: URLSearchParams, level: QueryLevel, route: Route): 
   };
 }
 
-/** One instance of a retrieve, as the chunks it came in (never concatenated on the way through). */
-interface InstanceInScope {
+/**
+ * One instance of a retrieve, in pooled blocks (never concatenated on the way through): whoever
+ * takes it calls `release` once done with the bytes (or hands that on, e.g. to the socket write).
+ */
+interface InstanceInScope extends HeldBytes {
   key: InstanceKey;
-  chunks: Uint8Array[];
-  size: number;
 }
 
-/** The instance in one piece (copied only when it came in several chunks). */
-function wholeInstance({ chunks, size }: InstanceInScope): Uint8Array {
-  const first = chunks[0];
-  if (chunks.length === 1 && first) return first;
-  const whole = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    whole.set(chunk, at);
-    at += chunk.byteLength;
+/** The instance in one buffer of its own (parsed, re-encoded…); its pooled blocks are released. */
+function wholeInstance(instance: InstanceInScope): Uint8Array {
+  try {
+    return instance.bytes.copy();
+  } finally {
+    instance.release();
   }
-  return whole;
+}
+
+/** Bytes already in one buffer of their own, as the front hands instances on. */
+function heldBytes(bytes: Uint8Array): HeldBytes {
+  return PooledBytes.of(bytes).held();
 }
 
 /** Whether a cache write went well (a failed one only costs a later miss). */
@@ -623,6 +626,11 @@ export function createDicomWebFront(options: DicomWebFrontOptions) {
     });
   }
 
+  /** A cached instance in pooled blocks; one that is not (evicted, damaged) through `instanceBytes`. */
+  async function cachedInstance(source: StudySource, key: InstanceKey, signal: AbortSignal): Promise<HeldBytes> {
+    return (await cache.readHeld(key)) ?? heldBytes(await instanceBytes(source, key, signal));
+  }
+
   /**
    * Every instance in scope, one at a time, from the cache when a series is known complete there,
    * else from the source (each stored in the cache before it is handed on).
@@ -635,8 +643,7 @@ export function createDicomWebFront(options: DicomWebFrontOptions) {
     const study = route.studyInstanceUid ?? '';
     if (route.sopInstanceUid && route.seriesInstanceUid) {
       const key = instanceKey(source.id, study, route.seriesInstanceUid, route.sopInstanceUid);
-      const bytes = await instanceBytes(source, key, signal);
-      yield { key, chunks: [bytes], size: bytes.byteLength };
+      yield { key, ...heldBytes(await instanceBytes(source, key, signal)) };
       return;
     }
     if (route.seriesInstanceUid) {
@@ -647,26 +654,30 @@ export function createDicomWebFront(options: DicomWebFrontOptions) {
       });
       if (cached) {
         // Read ahead a few instances: the disk works while the socket drains.
-        const ahead: { key: InstanceKey; bytes: Promise<Uint8Array>; size: number }[] = [];
+        const ahead: { key: InstanceKey; held: Promise<HeldBytes>; heldBytes: number }[] = [];
         let aheadBytes = 0;
         let next = 0;
         try {
           while (next < cached.length || ahead.length > 0) {
             while (next < cached.length && (ahead.length === 0 || aheadBytes < cacheReadAheadBytes)) {
               const key = cached[next++]!;
-              const bytes = instanceBytes(source, key, signal);
-              bytes.catch(() => undefined); // awaited below; handled if the client leaves first
-              const size = cache.storedSize(key) ?? 0;
-              aheadBytes += size;
-              ahead.push({ key, bytes, size });
+              const held = cachedInstance(source, key, signal);
+              held.catch(() => undefined); // awaited below; handled if the client leaves first
+              const heldBytes = pooledBytesFor(cache.storedSize(key) ?? 0);
+              aheadBytes += heldBytes;
+              ahead.push({ key, held, heldBytes });
             }
             const first = ahead.shift()!;
-            aheadBytes -= first.size;
-            const bytes = await first.bytes;
-            yield { key: first.key, chunks: [bytes], size: bytes.byteLength };
+            aheadBytes -= first.heldBytes;
+            yield { key: first.key, ...(await first.held) };
           }
         } finally {
-          ahead.length = 0;
+          // The client went away (or a read failed): what was read ahead goes back to the pool.
+          for (const { held } of ahead.splice(0))
+            held.then(
+              (unsent) => unsent.release(),
+              () => undefined,
+            );
         }
         return;
       }
@@ -690,23 +701,26 @@ export function createDicomWebFront(options: DicomWebFrontOptions) {
         throw new SourceError(source.id, 'refused', 'the source sent an instance with unusable UIDs');
       }
       const key = instanceKey(source.id, study, series.data, sop.data);
-      // Disk writes overlap sending and fetching the next instances, up to a few megabytes behind.
-      while (storing.size > 0 && storingBytes >= cacheWritesInFlightBytes) {
-        if (!(await Promise.race(storing))) allStored = false;
-      }
-      const { chunks, size, stored } = await cache.stageChunks(key, file.body);
+      // Staged (copied into pooled blocks, the disk write started) before any wait, so the
+      // upstream's chunks die young.
+      const { bytes, release, stored } = await cache.stage(key, file.body);
       const done = settled(stored);
+      const heldBytes = bytes.heldBytes;
       storing.add(done);
-      storingBytes += size;
+      storingBytes += heldBytes;
       void done.then((ok) => {
         storing.delete(done);
-        storingBytes -= size;
+        storingBytes -= heldBytes;
         if (!ok) allStored = false;
       });
+      // Disk writes overlap sending and fetching the next instances, up to a few megabytes behind.
+      while (storing.size > 1 && storingBytes > cacheWritesInFlightBytes) {
+        if (!(await Promise.race(storing))) allStored = false;
+      }
       const list = seen.get(series.data) ?? [];
       list.push(sop.data);
       seen.set(series.data, list);
-      yield { key, chunks, size };
+      yield { key, bytes, release };
     }
     for (const ok of await Promise.all(storing)) if (!ok) allStored = false;
     if (seen.size === 0) throw new FrontError(404, 'not_found', 'no instances in scope');
@@ -746,7 +760,13 @@ export function createDicomWebFront(options: DicomWebFrontOptions) {
     const writer = new MultipartRelatedWriter(response, 'application/dicom');
     let withheld = 0;
     for await (const instance of instancesInScope(source, route, signal)) {
-      const syntax = readInstanceIdentity(instance.chunks, instance.size).transferSyntaxUid;
+      const { bytes, release } = instance;
+      let syntax: string | undefined;
+      try {
+        syntax = readInstanceIdentity(bytes.chunks, bytes.size).transferSyntaxUid;
+      } finally {
+        if (!syntax) release();
+      }
       if (!syntax) throw new Part10Error('the file meta has no transfer syntax');
       const contentType = `application/dicom; transfer-syntax=${syntax}`;
       if (session) {
@@ -760,7 +780,8 @@ export function createDicomWebFront(options: DicomWebFrontOptions) {
         }
         await writer.writePart(body, contentType);
       } else {
-        await writer.writePartChunks(instance.chunks, instance.size, contentType);
+        // The blocks go back to the pool once the socket is done with them.
+        await writer.writePartChunks(bytes.chunks, bytes.size, contentType, { sent: release });
       }
       tracked?.countInstance();
     }

@@ -1,10 +1,17 @@
 import { http, https } from '@telemed/contract/node-http';
 import type { IncomingMessage } from 'node:http';
-import { Readable } from 'node:stream';
 import { z } from 'zod';
 import type { DicomJsonDataset } from './dicom-json.ts';
 import { readInstanceIdentity } from './part10-identity.ts';
-import { MultipartError, multipartBoundary, readMultipartRelated } from './multipart-related-reader.ts';
+import {
+  MultipartError,
+  MultipartScanner,
+  multipartBoundary,
+  readMultipartRelated,
+  type MultipartPart,
+} from './multipart-related-reader.ts';
+import { HttpResponseError, streamedGet } from './streamed-http-get.ts';
+import { BlockPool, PooledBytesStream } from './pooled-bytes.ts';
 import { SourceError, type InstanceFile, type StudyQuery, type StudySource } from './study-source.ts';
 
 /**
@@ -40,8 +47,15 @@ const DICOM_JSON = 'application/dicom+json';
 const MAX_JSON_BYTES = 256 * 1024 ** 2;
 const MULTIPART_DICOM = 'multipart/related; type="application/dicom"; transfer-syntax=*';
 
-export function createDicomWebSource(input: DicomWebSourceConfig): StudySource {
+export interface DicomWebSourceOptions {
+  /** Blocks the instances are read into (the cache takes them over without a copy). */
+  pool?: BlockPool;
+}
+
+export function createDicomWebSource(input: DicomWebSourceConfig, options: DicomWebSourceOptions = {}): StudySource {
   const config = dicomWebSourceConfigSchema.parse(input);
+  // Without one (tests, tools) the bytes are copied into blocks of a pool that keeps none.
+  const pool = options.pool ?? new BlockPool({ maxIdleBytes: 0 });
   const root = new URL(config.url.endsWith('/') ? config.url : `${config.url}/`);
   // node:http rather than fetch: its parser is native (undici's is WebAssembly, ~16 MB of the
   // proxy's 150 MB budget), the body is a Node stream with no web-stream adapter in the way, and
@@ -164,26 +178,47 @@ export function createDicomWebSource(input: DicomWebSourceConfig): StudySource {
         segments.push('instances', uidSchema.parse(scope.sopInstanceUid));
       }
       const url = endpoint(segments);
-      const response = await request(url, MULTIPART_DICOM, signal);
+      const noMultipart = () =>
+        new SourceError(config.id, 'unavailable', `the PACS answered no multipart/related body for ${url.pathname}`);
+      const partOptions = { maxPartBytes: config.maxInstanceBytes, pool };
       try {
-        const boundary = multipartBoundary(response.headers['content-type'] ?? null);
-        if (!boundary) {
-          throw new SourceError(
-            config.id,
-            'unavailable',
-            `the PACS answered no multipart/related body for ${url.pathname}`,
-          );
+        if (scope.sopInstanceUid) {
+          // One instance: node:http, whose keep-alive pool spares the connection setup per instance.
+          const response = await request(url, MULTIPART_DICOM, signal);
+          try {
+            const boundary = multipartBoundary(response.headers['content-type'] ?? null);
+            if (!boundary) throw noMultipart();
+            for await (const part of readMultipartRelated(response, boundary, partOptions)) {
+              yield instanceFile(config.id, part, scope);
+            }
+          } finally {
+            // Also reached when the consumer stops early: the rest of the body is not wanted.
+            if (!response.complete) response.destroy();
+          }
+          return;
         }
-        for await (const part of readMultipartRelated(response, boundary, { maxPartBytes: config.maxInstanceBytes })) {
-          yield instanceFile(config.id, part.chunks, part.size, scope);
-        }
+        // Many instances: read into one reused buffer (streamed-http-get.ts says why).
+        const parts = streamedGet(
+          url,
+          {
+            headers: { Accept: MULTIPART_DICOM, 'Accept-Encoding': 'identity' },
+            timeoutMs: config.timeoutMs,
+            timeoutError: () =>
+              new SourceError(config.id, 'timeout', `no answer from ${url.origin} within ${config.timeoutMs} ms`),
+            ...(signal ? { signal } : {}),
+          },
+          ({ status, headers }) => {
+            if (status < 200 || status > 299) throw statusError(config.id, status, url);
+            const boundary = multipartBoundary(headers['content-type'] ?? null);
+            if (!boundary) throw noMultipart();
+            return new MultipartScanner(boundary, partOptions);
+          },
+        );
+        for await (const part of parts) yield instanceFile(config.id, part, scope);
       } catch (error) {
-        if (error instanceof MultipartError)
+        if (error instanceof MultipartError || error instanceof HttpResponseError)
           throw new SourceError(config.id, 'unavailable', error.message, { cause: error });
         throw bodyError(error, url, signal);
-      } finally {
-        // Also reached when the consumer stops early: the rest of the body is not wanted.
-        if (!response.complete) response.destroy();
       }
     },
 
@@ -217,26 +252,30 @@ function searchUrl(query: StudyQuery, endpoint: (segments: string[]) => URL): UR
   return url;
 }
 
-/** The UIDs come from the file itself: a study retrieve does not say which part is which. */
+/**
+ * The UIDs come from the file itself: a study retrieve does not say which part is which. The body
+ * hands the part's pooled bytes on (the part is released with it, or here when it is unusable).
+ */
 function instanceFile(
   sourceId: string,
-  chunks: Buffer[],
-  size: number,
+  part: MultipartPart,
   scope: { studyInstanceUid: string; seriesInstanceUid?: string; sopInstanceUid?: string },
 ): InstanceFile {
   let identity;
   try {
-    identity = readInstanceIdentity(chunks, size);
+    identity = readInstanceIdentity(part.bytes.chunks, part.bytes.size);
   } catch (cause) {
+    part.release();
     throw new SourceError(sourceId, 'unavailable', 'the PACS sent a part that is no DICOM file', { cause });
   }
   const sopInstanceUid = identity.sopInstanceUid ?? scope.sopInstanceUid;
   const seriesInstanceUid = identity.seriesInstanceUid ?? scope.seriesInstanceUid;
   const studyInstanceUid = identity.studyInstanceUid ?? scope.studyInstanceUid;
   if (!sopInstanceUid || !seriesInstanceUid) {
+    part.release();
     throw new SourceError(sourceId, 'unavailable', 'the PACS sent an instance without its UIDs');
   }
-  return { studyInstanceUid, seriesInstanceUid, sopInstanceUid, body: Readable.from(chunks) };
+  return { studyInstanceUid, seriesInstanceUid, sopInstanceUid, body: new PooledBytesStream(part) };
 }
 
 function statusError(sourceId: string, status: number, url: URL): SourceError {

@@ -98,7 +98,7 @@ async function expectSeriesRetrieve(get: Get): Promise<void> {
   expect(boundary).toBeTruthy();
   const parts = new Map<string, Buffer>();
   for await (const part of readMultipartRelated(response.body!, boundary!, { maxPartBytes: 16 * 1024 * 1024 })) {
-    const bytes = Buffer.concat(part.chunks);
+    const bytes = Buffer.concat(part.bytes.chunks);
     const instance = Part10Instance.parse(bytes);
     const json = instance.toDicomJson({ instanceUrl: '' });
     parts.set(String(json['00080018']!.Value![0]), bytes);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InstanceCache, type InstanceKey } from './instance-cache.ts';
+import { BlockPool, PooledBytes, PooledBytesStream } from './pooled-bytes.ts';
 
 let directory: string;
 beforeEach(async () => {
@@ -151,6 +152,56 @@ describe('InstanceCache', () => {
     expect(await cache.cachedSeries(series)).toEqual([key('1'), key('2')]);
     await cache.readOrFetch(key('3'), countingUpstream(instanceBytes(3)).fetch); // evicts 1
     expect(await cache.cachedSeries(series)).toBeUndefined();
+  });
+
+  it('reads a hit into blocks of its pool, handed back once released', async () => {
+    const pool = new BlockPool({ blockBytes: 256, maxIdleBytes: 64 * 1024 });
+    const cache = await InstanceCache.open({ directory, maxBytes: 10_000, pool });
+    await cache.readOrFetch(key('1'), countingUpstream(instanceBytes(4)).fetch);
+    const held = await cache.readHeld(key('1'));
+    expect(held?.bytes.size).toBe(1_000);
+    expect(held?.bytes.chunks.map((chunk) => chunk.byteLength)).toEqual([256, 256, 256, 232]);
+    expect(held?.bytes.copy()).toEqual(instanceBytes(4));
+    held?.release();
+    expect(pool.idleBytes).toBe(4 * 256); // the trailer's block too
+  });
+
+  it('reads an entry of more blocks than one system call takes', async () => {
+    const pool = new BlockPool({ blockBytes: 16, maxIdleBytes: 64 * 1024 });
+    const cache = await InstanceCache.open({ directory, maxBytes: 100_000, pool });
+    const bytes = Uint8Array.from({ length: 40_000 }, (_, i) => (i * 13) & 0xff);
+    await cache.readOrFetch(key('1'), countingUpstream(bytes).fetch);
+    const held = await cache.readHeld(key('1'));
+    expect(held?.bytes.chunks.length).toBe(2_500);
+    expect(held?.bytes.copy()).toEqual(bytes);
+    held?.release();
+  });
+
+  it('never hands out a damaged entry read into blocks, and lets the blocks go', async () => {
+    const pool = new BlockPool({ blockBytes: 256, maxIdleBytes: 64 * 1024 });
+    const cache = await InstanceCache.open({ directory, maxBytes: 10_000, pool });
+    await cache.readOrFetch(key('1'), countingUpstream(instanceBytes(4)).fetch);
+    const path = filePath(key('1'));
+    await writeFile(
+      path,
+      (await readFile(path)).map((b, i) => (i === 999 ? b ^ 1 : b)),
+    );
+    expect(await cache.readHeld(key('1'))).toBeUndefined();
+    expect(cache.has(key('1'))).toBe(false);
+    expect(pool.idleBytes).toBe(4 * 256);
+  });
+
+  it('takes over the blocks of a pooled body instead of copying them', async () => {
+    const pool = new BlockPool({ blockBytes: 256, maxIdleBytes: 64 * 1024 });
+    const cache = await InstanceCache.open({ directory, maxBytes: 10_000, pool });
+    const upstream = new PooledBytes(pool).held();
+    upstream.bytes.append(instanceBytes(6));
+    const staged = await cache.stage(key('1'), new PooledBytesStream(upstream));
+    expect(staged.bytes).toBe(upstream.bytes);
+    await staged.stored;
+    staged.release();
+    expect(pool.idleBytes).toBe(4 * 256);
+    expect(await cache.read(key('1'))).toEqual(instanceBytes(6));
   });
 
   it('refuses key parts that are not safe path segments', async () => {

@@ -4,6 +4,7 @@ import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/p
 import { dirname, join, relative, sep } from 'node:path';
 import { promisify } from 'node:util';
 import { crc32 } from 'node:zlib';
+import { BlockPool, PooledBytes, PooledBytesStream, type HeldBytes } from './pooled-bytes.ts';
 
 /**
  * Disk cache of Part 10 instances in front of the PACS sources. Layout under the directory:
@@ -16,6 +17,8 @@ import { crc32 } from 'node:zlib';
  * endian, the length in 8 bytes). An entry is served only when its bytes match its trailer
  * (checked on every read), so a torn, truncated or flipped file is dropped and fetched again.
  * One file per entry: a hit is one open, one read and one close; a store one write and one rename.
+ * Bytes staged for a store or read for a stream of instances are held in blocks of a pool
+ * (pooled-bytes.ts), so a whole-series retrieve leaves no instance-sized garbage behind.
  * CRC-32 (zlib's, SIMD) rather than a cryptographic hash: it guards against damage, not an
  * attacker who can write the cache directory, and costs half as much CPU on every hit.
  * Eviction is least recently used by bytes on disk; the order survives a restart through file
@@ -38,6 +41,8 @@ export interface SeriesKey {
 export interface InstanceCacheOptions {
   directory: string;
   maxBytes: number;
+  /** Blocks for the bytes of instances being staged and read (`stage`, `readHeld`). */
+  pool?: BlockPool;
 }
 
 /** Fetches one instance's Part 10 bytes from upstream (called at most once per key at a time). */
@@ -65,46 +70,77 @@ function trailer(checksum: number, size: number): Buffer {
   return bytes;
 }
 
-/** The Part 10 bytes of an entry file, if its trailer vouches for them. */
-function verifiedContent(file: Buffer): Buffer | undefined {
-  if (file.length < TRAILER_BYTES) return undefined;
-  const size = file.length - TRAILER_BYTES;
-  if (file.readUInt32LE(size) !== TRAILER_MAGIC || file.readBigUInt64LE(size + 8) !== BigInt(size)) return undefined;
-  const content = file.subarray(0, size);
-  return crc32(content) === file.readUInt32LE(size + 4) ? content : undefined;
+/**
+ * The size of the Part 10 bytes of an entry file read as `chunks` (`fileSize` bytes in all), if
+ * its trailer vouches for them.
+ */
+function verifiedContentSize(chunks: readonly Uint8Array[], fileSize: number): number | undefined {
+  if (fileSize < TRAILER_BYTES) return undefined;
+  const size = fileSize - TRAILER_BYTES;
+  const tail = Buffer.allocUnsafe(TRAILER_BYTES); // small: a slice of Node's shared buffer pool
+  let checksum = 0;
+  let at = 0;
+  for (const chunk of chunks) {
+    const content = Math.max(0, Math.min(chunk.byteLength, size - at));
+    if (content > 0) checksum = crc32(content === chunk.byteLength ? chunk : chunk.subarray(0, content), checksum);
+    if (content < chunk.byteLength) tail.set(chunk.subarray(content), at + content - size);
+    at += chunk.byteLength;
+  }
+  if (tail.readUInt32LE(0) !== TRAILER_MAGIC || tail.readBigUInt64LE(8) !== BigInt(size)) return undefined;
+  return checksum === tail.readUInt32LE(4) ? size : undefined;
 }
 
 // The callback API: plain descriptors, no FileHandle objects for the garbage collector to chase.
 const openFd = promisify(fs.open);
 const closeFd = promisify(fs.close);
-const readFd = promisify(fs.read);
+const readvFd = promisify(fs.readv);
 const writevFd = promisify(fs.writev);
 const writeFd = promisify(fs.write);
 
-/** The first `length` bytes of a file and whether it is exactly that long; undefined if unreadable. */
-async function readExactly(file: string, length: number): Promise<Buffer | undefined> {
+/**
+ * Fills `views` (`length` bytes in all) with a file and tells whether it is exactly that long;
+ * false too if it cannot be read.
+ */
+async function readExactlyInto(file: string, views: readonly Uint8Array[], length: number): Promise<boolean> {
   let fd: number;
   try {
     fd = await openFd(file, 'r');
   } catch {
-    return undefined;
+    return false;
   }
   try {
     // One byte more than expected: a longer file is as wrong as a shorter one.
-    const buffer = Buffer.allocUnsafe(length + 1);
+    const oneMore = Buffer.allocUnsafe(1);
     let at = 0;
     for (;;) {
-      const { bytesRead } = await readFd(fd, buffer, at, buffer.length - at, at);
+      // readv takes at most IOV_MAX buffers: a large instance is read in several calls.
+      const rest = viewsFrom(views, at);
+      const batch = rest.length < 1024 ? [...rest, oneMore] : rest.slice(0, 1024);
+      const { bytesRead } = await readvFd(fd, batch, at);
       if (bytesRead === 0) break;
       at += bytesRead;
-      if (at > length) return undefined;
+      if (at > length) return false;
     }
-    return at === length ? buffer.subarray(0, length) : undefined;
+    return at === length;
   } catch {
-    return undefined;
+    return false;
   } finally {
     await closeFd(fd).catch(() => undefined);
   }
+}
+
+/** What is left of `views` after their first `skip` bytes. */
+function viewsFrom(views: readonly Uint8Array[], skip: number): Uint8Array[] {
+  if (skip === 0) return [...views];
+  const rest: Uint8Array[] = [];
+  for (const view of views) {
+    if (skip >= view.byteLength) skip -= view.byteLength;
+    else {
+      rest.push(skip === 0 ? view : view.subarray(skip));
+      skip = 0;
+    }
+  }
+  return rest;
 }
 
 /** Writes `chunks` (`size` bytes) to a new file. */
@@ -142,6 +178,7 @@ function plainBytes(buffer: Buffer): Uint8Array {
 export class InstanceCache {
   private readonly directory: string;
   private readonly maxBytes: number;
+  private readonly pool: BlockPool;
   /** Relative path → size, least recently used first (Map keeps insertion order). */
   private readonly entries = new Map<string, number>();
   private totalBytes = 0;
@@ -154,6 +191,8 @@ export class InstanceCache {
   private constructor(options: InstanceCacheOptions) {
     this.directory = options.directory;
     this.maxBytes = options.maxBytes;
+    // Without a shared one (tests, tools), a pool of the cache's own that keeps a few blocks.
+    this.pool = options.pool ?? new BlockPool({ maxIdleBytes: 4 * 1024 ** 2 });
   }
 
   /** Opens (creating if needed) the cache and rebuilds its index from what is on disk. */
@@ -215,15 +254,40 @@ export class InstanceCache {
     return size === undefined ? undefined : size - TRAILER_BYTES;
   }
 
-  /** The verified bytes of a cached instance, or `undefined` (a bad entry is removed). */
+  /** The verified bytes of a cached instance, in one buffer, or `undefined` (a bad entry is removed). */
   async read(key: InstanceKey): Promise<Uint8Array | undefined> {
+    let file: Buffer | undefined;
+    const size = await this.readEntry(key, (fileSize) => [(file = Buffer.allocUnsafe(fileSize))]);
+    return size === undefined || !file ? undefined : plainBytes(file.subarray(0, size));
+  }
+
+  /**
+   * Like `read`, with the bytes in blocks of the cache's pool (for a stream of instances, where a
+   * buffer per instance would be garbage that piles up): `release` once they have been sent.
+   */
+  async readHeld(key: InstanceKey): Promise<HeldBytes | undefined> {
+    const { bytes, release } = new PooledBytes(this.pool).held();
+    const size = await this.readEntry(key, (fileSize) => bytes.extend(fileSize));
+    if (size === undefined) {
+      release();
+      return undefined;
+    }
+    bytes.truncate(size); // the trailer
+    return { bytes, release };
+  }
+
+  /**
+   * Reads an entry file into the buffers `into` gives for its size and verifies it against its
+   * trailer; the size of its Part 10 bytes, or `undefined` (a bad entry is removed).
+   */
+  private async readEntry(key: InstanceKey, into: (fileSize: number) => Uint8Array[]): Promise<number | undefined> {
     const path = this.relativePath(key);
     const expected = this.entries.get(path);
     if (expected === undefined) return undefined;
     const file = this.absolute(path);
-    const stored = await readExactly(file, expected);
-    const bytes = stored && verifiedContent(stored);
-    if (!bytes) {
+    const views = into(expected);
+    const size = (await readExactlyInto(file, views, expected)) ? verifiedContentSize(views, expected) : undefined;
+    if (size === undefined) {
       // Only if the entry was not rewritten meanwhile (a fresh write must not be dropped).
       if (this.entries.get(path) === expected && !this.inFlight.has(path)) await this.remove(path);
       return undefined;
@@ -239,7 +303,7 @@ export class InstanceCache {
       const date = new Date(now);
       fs.utimes(file, date, date, () => undefined);
     }
-    return plainBytes(bytes);
+    return size;
   }
 
   /**
@@ -262,59 +326,59 @@ export class InstanceCache {
 
   /** Stores an instance streamed from upstream; returns its bytes (one instance in memory). */
   async write(key: InstanceKey, body: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
-    const { bytes, stored } = await this.stage(key, body);
-    await stored;
-    return bytes;
+    const { bytes, release, stored } = await this.stage(key, body);
+    try {
+      await stored;
+      return bytes.copy();
+    } finally {
+      release();
+    }
   }
 
   /**
-   * Like `write`, but hands the bytes back as soon as they are in memory; `stored` settles once
-   * they are on disk (rejecting if that failed), so a caller can send them on while the disk works.
+   * Like `write`, but hands the bytes back (in blocks of the cache's pool: `release` them once
+   * sent) as soon as they are in memory; `stored` settles once they are on disk (rejecting if that
+   * failed), so a caller can send them on while the disk works.
    */
-  async stage(
-    key: InstanceKey,
-    body: AsyncIterable<Uint8Array>,
-  ): Promise<{ bytes: Uint8Array; stored: Promise<void> }> {
-    const { chunks, size, stored } = await this.stageChunks(key, body);
-    const first = chunks[0];
-    const bytes = chunks.length === 1 && first ? first : Buffer.concat(chunks, size);
-    return { bytes: bytes instanceof Buffer ? plainBytes(bytes) : bytes, stored };
-  }
-
-  /** Like `stage`, with the bytes as the chunks they came in (never concatenated). */
-  async stageChunks(
-    key: InstanceKey,
-    body: AsyncIterable<Uint8Array>,
-  ): Promise<{ chunks: Uint8Array[]; size: number; stored: Promise<void> }> {
+  async stage(key: InstanceKey, body: AsyncIterable<Uint8Array>): Promise<HeldBytes & { stored: Promise<void> }> {
     const path = this.relativePath(key);
     const temporary = join(this.directory, 'tmp', randomUUID());
-    const chunks: Uint8Array[] = [];
-    let size = 0;
+    const { bytes, release } = await this.pooled(body);
     let checksum = 0;
-    for await (const chunk of body) {
-      checksum = crc32(chunk, checksum);
-      chunks.push(chunk);
-      size += chunk.byteLength;
-    }
-    const stored = this.store(path, temporary, chunks, size, checksum);
+    for (const chunk of bytes.chunks) checksum = crc32(chunk, checksum);
+    const stored = this.store(path, temporary, bytes, checksum);
     // Marked handled: a caller that only wants the bytes must not crash the process when the disk fails.
     stored.catch(() => undefined);
-    return { chunks, size, stored };
+    return { bytes, release, stored };
   }
 
-  private async store(
-    path: string,
-    temporary: string,
-    chunks: readonly Uint8Array[],
-    size: number,
-    checksum: number,
-  ): Promise<void> {
+  /**
+   * A body's bytes in pooled blocks: taken over when it already is (a PooledBytesStream), else
+   * copied chunk by chunk as it streams in, so each chunk (a socket or file read) dies young.
+   */
+  private async pooled(body: AsyncIterable<Uint8Array>): Promise<HeldBytes> {
+    if (body instanceof PooledBytesStream) return body.takeBytes();
+    const held = new PooledBytes(this.pool).held();
+    try {
+      for await (const chunk of body) held.bytes.append(chunk);
+    } catch (error) {
+      held.release();
+      throw error;
+    }
+    return held;
+  }
+
+  private async store(path: string, temporary: string, bytes: PooledBytes, checksum: number): Promise<void> {
+    const release = bytes.hold(); // taken before the first await: the caller may release its own at once
+    const size = bytes.size;
     const fileSize = size + TRAILER_BYTES;
     try {
-      await writeChunks(temporary, [...chunks, trailer(checksum, size)], fileSize);
+      await writeChunks(temporary, [...bytes.chunks, trailer(checksum, size)], fileSize);
     } catch (error) {
       await rm(temporary, { force: true });
       throw error;
+    } finally {
+      release();
     }
     const file = this.absolute(path);
     const directory = dirname(file);

@@ -33,26 +33,30 @@ export class MultipartRelatedWriter {
   }
 
   async writePart(bytes: Uint8Array, contentType: string, headers: Record<string, string> = {}): Promise<void> {
-    await this.writePartChunks([bytes], bytes.byteLength, contentType, headers);
+    await this.writePartChunks([bytes], bytes.byteLength, contentType, { headers });
   }
 
   /**
    * A part given as the chunks it arrived in (`size` bytes in all): never concatenated, and sent
-   * with its head in one system call (the socket is corked meanwhile).
+   * with its head in one system call (the socket is corked meanwhile). `sent` is called once the
+   * socket is done with the chunks (written to the kernel, or failed), so their memory may be
+   * reused; never, if the client went away before they were written (they are then garbage).
    */
   async writePartChunks(
     chunks: readonly Uint8Array[],
     size: number,
     contentType: string,
-    headers: Record<string, string> = {},
+    { headers = {}, sent }: { headers?: Record<string, string>; sent?: () => void } = {},
   ): Promise<void> {
     this.start();
     const head = [`--${this.boundary}`, `Content-Type: ${contentType}`, `Content-Length: ${size}`];
     for (const [name, value] of Object.entries(headers)) head.push(`${name}: ${value}`);
     this.response.cork();
     try {
-      this.response.write(`${this.parts === 0 ? '' : '\r\n'}${head.join('\r\n')}\r\n\r\n`);
-      for (const chunk of chunks) this.response.write(chunk);
+      // Writes complete in order: the last one's callback means the socket is done with them all.
+      const last = chunks.length - 1;
+      this.response.write(`${this.parts === 0 ? '' : '\r\n'}${head.join('\r\n')}\r\n\r\n`, last < 0 ? sent : undefined);
+      chunks.forEach((chunk, index) => this.response.write(chunk, index === last ? sent : undefined));
     } finally {
       this.response.uncork();
     }

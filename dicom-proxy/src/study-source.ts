@@ -32,7 +32,10 @@ export interface InstanceFile {
   studyInstanceUid: string;
   seriesInstanceUid: string;
   sopInstanceUid: string;
-  /** Part 10 bytes, streamed; consume or destroy it. */
+  /**
+   * Part 10 bytes, streamed; consume or destroy it. A source that reads an instance whole hands it
+   * as a PooledBytesStream, whose pooled blocks the cache takes over without copying them.
+   */
   body: Readable;
 }
 
