@@ -24,6 +24,8 @@ const sfuConfigSchema = z.object({
   SFU_RTC_PORT: portSetting(40000),
   /** A Router with nobody in it is closed after this long. */
   SFU_ROUTER_IDLE_MS: z.coerce.number().int().min(0).default(30_000),
+  /** Connectivity probes (the pre-call check) open at once, in all. */
+  SFU_MAX_PROBES: z.coerce.number().int().min(1).max(10_000).default(100),
   SFU_INITIAL_OUTGOING_BITRATE: z.coerce.number().int().positive().default(1_000_000),
   LOG_LEVEL: logLevelSetting,
 });
