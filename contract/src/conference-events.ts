@@ -5,12 +5,14 @@ import { jointReadChangeSchema, type JointReadState, type JointReadUpdate, type 
 import {
   dtlsParametersSchema,
   mediaIdSchema,
+  sctpStreamParametersSchema,
   mediaKindSchema,
   mediaSourceSchema,
   rtpCapabilitiesSchema,
   rtpParametersSchema,
   transportDirectionSchema,
   type ConsumerOptions,
+  type DataTransportOptions,
   type MediaSource,
   type RtpCapabilities,
   type TransportOptions,
@@ -86,6 +88,71 @@ export const sessionEndReasons = [
 ] as const;
 export type SessionEndReason = (typeof sessionEndReasons)[number];
 
+// Connectivity probes of the pre-call check (「接続・機器の確認」).
+
+/**
+ * The ways a browser can reach the SFU's media ports: straight over UDP, straight over TCP,
+ * or relayed through a TURN server over TLS (port 443, for the strictest hospital firewalls).
+ */
+export const connectivityPaths = ['udp', 'tcp', 'turn-tls'] as const;
+export const connectivityPathSchema = z.enum(connectivityPaths);
+export type ConnectivityPath = z.infer<typeof connectivityPathSchema>;
+
+export const probeIdSchema = z.uuid();
+
+/**
+ * Can this browser reach the media ports, and how? Each probe is a throwaway WebRtcTransport on
+ * a router of its own (no session's) that carries one data channel: it opening proves ICE, DTLS
+ * and SCTP through that path. Signed-in sockets only, a few per connection; a probe closes when
+ * the browser closes it, when its socket goes away, or when it expires.
+ */
+export const connectivityProbeRequestSchemas = {
+  /** A probe for one path; `available: false` when this server does not offer that path. */
+  'probe:open': z.strictObject({ path: connectivityPathSchema }),
+  'probe:connect': z.strictObject({ probeId: probeIdSchema, dtlsParameters: dtlsParametersSchema }),
+  /** The probe's data channel (what mediasoup-client's `produceData` announces). */
+  'probe:produce': z.strictObject({
+    probeId: probeIdSchema,
+    sctpStreamParameters: sctpStreamParametersSchema,
+    label: z.string().max(64),
+    protocol: z.string().max(64),
+  }),
+  /** Done with it; `not_found` when this connection has no such probe (any more). */
+  'probe:close': z.strictObject({ probeId: probeIdSchema }),
+} as const;
+
+/** A TURN server as RTCPeerConnection takes it (credentials from the TURN REST API). */
+export interface IceServer {
+  urls: string | string[];
+  username?: string;
+  credential?: string;
+}
+
+export type ConnectivityProbeOpening =
+  | { available: false; reason: 'not-configured' }
+  | {
+      available: true;
+      probeId: string;
+      /** The probe router's capabilities, to load a mediasoup-client Device. */
+      routerRtpCapabilities: RtpCapabilities;
+      /** Its ICE candidates name the address and port browsers send media to. */
+      transport: DataTransportOptions;
+      /** A relayed path's TURN servers (and `relay` policy, so nothing else is tried). */
+      iceServers: IceServer[];
+      iceTransportPolicy: 'all' | 'relay';
+      /** Every media port of the SFU (one per worker; each UDP and TCP), for the firewall's port list. */
+      mediaPorts: number[];
+      /** The probe is closed after this long whatever happens. */
+      expiresInMs: number;
+    };
+
+export interface ConnectivityProbeResponses {
+  'probe:open': ConnectivityProbeOpening;
+  'probe:connect': Record<string, never>;
+  'probe:produce': { dataProducerId: string };
+  'probe:close': Record<string, never>;
+}
+
 /** Requests from the browser; each is answered with an `Ack`. */
 export const conferenceRequestSchemas = {
   /** The session's media capabilities; needed before joining (to load the mediasoup Device). */
@@ -142,12 +209,13 @@ export const conferenceRequestSchemas = {
     loadedImages: z.int().min(0).max(99_999),
     totalImages: z.int().min(0).max(99_999),
   }),
+  ...connectivityProbeRequestSchemas,
 } as const;
 
 export type ConferenceRequestName = keyof typeof conferenceRequestSchemas;
 export type ConferenceRequest<N extends ConferenceRequestName> = z.infer<(typeof conferenceRequestSchemas)[N]>;
 
-export interface ConferenceResponses {
+export interface ConferenceResponses extends ConnectivityProbeResponses {
   'session:capabilities': { routerRtpCapabilities: RtpCapabilities };
   'session:join': JoinedSession;
   'session:leave': Record<string, never>;

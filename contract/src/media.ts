@@ -140,3 +140,28 @@ export const transportDirectionSchema = z.enum(['send', 'recv']);
 export type TransportDirection = z.infer<typeof transportDirectionSchema>;
 
 export const mediaIdSchema = id;
+
+// Data channels (SCTP), used by the pre-call check's connectivity probes.
+
+/** How the browser's data channel sends (RFC 8831 reliability options). */
+export const sctpStreamParametersSchema = z.looseObject({
+  streamId: z.number().int().min(0).max(65534),
+  ordered: z.boolean().optional(),
+  maxPacketLifeTime: z.number().int().nonnegative().optional(),
+  maxRetransmits: z.number().int().nonnegative().optional(),
+});
+export type SctpStreamParameters = z.infer<typeof sctpStreamParametersSchema>;
+
+/** The SCTP side of a WebRtcTransport that carries data channels. */
+export interface SctpParameters {
+  port: number;
+  /** Largest message the SFU sends on a data channel (bytes). */
+  maxSendMessageSize: number;
+  /** Largest message the SFU accepts on a data channel (bytes). */
+  maxReceiveMessageSize: number;
+}
+
+/** What a browser needs to create its side of a WebRtcTransport that also carries data channels. */
+export interface DataTransportOptions extends TransportOptions {
+  sctpParameters: SctpParameters;
+}

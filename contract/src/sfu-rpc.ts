@@ -4,6 +4,7 @@ import { conferenceRequestSchemas, sessionIdSchema } from './conference-events.t
 import {
   rtpCapabilitiesSchema,
   type ConsumerOptions,
+  type DataTransportOptions,
   type MediaSource,
   type RtpCapabilities,
   type TransportOptions,
@@ -16,6 +17,10 @@ import {
  */
 
 export const SFU_RPC_PATH = '/sfu-rpc';
+
+/** The transport protocols a probe can be limited to (a TURN relay reaches the SFU over UDP). */
+export const probeProtocolSchema = z.enum(['udp', 'tcp']);
+export type ProbeProtocol = z.infer<typeof probeProtocolSchema>;
 
 const participantRef = { sessionId: sessionIdSchema, participantId: z.uuid() };
 
@@ -36,6 +41,13 @@ export const sfuRequestSchemas = {
   'consumer:create': browser['consumer:create'].extend(participantRef),
   'consumer:resume': browser['consumer:resume'].extend(participantRef),
   'session:media': z.strictObject({ sessionId: sessionIdSchema }),
+  // Connectivity probes of the pre-call check: owned by the signaling node that opened them,
+  // on a router of their own. Signaling bounds them per browser connection; the SFU bounds
+  // them in all and closes each after its lifetime.
+  'probe:open': z.strictObject({ protocol: probeProtocolSchema }),
+  'probe:connect': browser['probe:connect'],
+  'probe:produce': browser['probe:produce'],
+  'probe:close': browser['probe:close'],
 } as const;
 
 export type SfuRequestName = keyof typeof sfuRequestSchemas;
@@ -65,6 +77,21 @@ export interface SfuResponses {
   'consumer:create': ConsumerOptions & { source: MediaSource };
   'consumer:resume': Record<string, never>;
   'session:media': SessionMediaStats;
+  'probe:open': ProbeTransport;
+  'probe:connect': Record<string, never>;
+  'probe:produce': { dataProducerId: string };
+  'probe:close': Record<string, never>;
+}
+
+/** A connectivity probe's transport, limited to one protocol. */
+export interface ProbeTransport {
+  probeId: string;
+  routerRtpCapabilities: RtpCapabilities;
+  transport: DataTransportOptions;
+  /** Every worker's media port (UDP and TCP alike). */
+  mediaPorts: number[];
+  /** The SFU closes the probe after this long. */
+  expiresInMs: number;
 }
 
 export type SfuClientEvents = {

@@ -12,6 +12,7 @@ import {
   type SfuNotifications,
   type SfuResponses,
 } from '@telemed/contract/sfu-rpc';
+import { probeRpcHandlers, type ConnectivityProbes, type ProbeRequestName } from './connectivity-probes.ts';
 import type { SessionRouters } from './session-routers.ts';
 
 type RpcServer = Server<SfuClientEvents, SfuNotifications>;
@@ -31,6 +32,7 @@ export function serveSfuRpc(options: {
   httpServer: HttpServer;
   secret: string;
   routers: () => SessionRouters;
+  probes: ConnectivityProbes;
   logger: Logger;
 }): RpcServer {
   const { httpServer, secret, logger } = options;
@@ -55,7 +57,7 @@ export function serveSfuRpc(options: {
     dispatchRequests<typeof sfuRequestSchemas, SfuResponses>(
       socket,
       sfuRequestSchemas,
-      rpcHandlers(options.routers(), ownerId),
+      { ...rpcHandlers(options.routers(), ownerId), ...probeRpcHandlers(options.probes, ownerId) },
       {
         onUnexpectedError: (event, error) => log.error({ err: error, event }, 'SFU request failed'),
         onUnanswerable: (event) => log.warn({ event }, 'SFU request without ack ignored'),
@@ -63,6 +65,7 @@ export function serveSfuRpc(options: {
     );
     socket.on('disconnect', (reason) => {
       log.info({ reason }, 'signaling node disconnected; closing its participants');
+      options.probes.closeOwner(ownerId);
       void options
         .routers()
         .all()
@@ -80,7 +83,7 @@ export function serveSfuRpc(options: {
 function rpcHandlers(
   routers: SessionRouters,
   ownerId: string,
-): RequestHandlers<typeof sfuRequestSchemas, SfuResponses> {
+): Omit<RequestHandlers<typeof sfuRequestSchemas, SfuResponses>, ProbeRequestName> {
   /** The session's router; requests about media never create one. */
   const opened = async (sessionId: string) => {
     const router = await routers.find(sessionId);

@@ -316,7 +316,7 @@ export class SessionRouter {
  * ours) and answers NotFoundError when what was named closed meanwhile (someone left while the
  * request was on its way): both become typed error acks instead of internal errors.
  */
-async function mediasoupCall<T>(call: () => Promise<T>): Promise<T> {
+export async function mediasoupCall<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {

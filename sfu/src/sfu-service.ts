@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { createHealthServer, listen } from '@telemed/contract/server';
 import type { SfuConfig } from './config.ts';
+import { ConnectivityProbes } from './connectivity-probes.ts';
 import { serveSfuRpc } from './rpc-server.ts';
 import { SessionRouters } from './session-routers.ts';
 import { WorkerPool } from './worker-pool.ts';
@@ -10,8 +11,16 @@ export interface SfuService {
   rpcPort: number;
   routers: SessionRouters;
   pool: WorkerPool;
+  /** The pre-call check's connectivity probes. */
+  probes: ConnectivityProbes;
   close(): Promise<void>;
 }
+
+/**
+ * A connectivity probe is closed after this long: enough for a browser to try the path (it
+ * gives up after 10 s) and read its statistics.
+ */
+const PROBE_LIFETIME_MS = 30_000;
 
 /** Starts the workers, the internal RPC endpoint and a `/healthz` route on the RPC port. */
 export async function startSfuService(config: SfuConfig, logger: Logger): Promise<SfuService> {
@@ -50,7 +59,13 @@ export async function startSfuService(config: SfuConfig, logger: Logger): Promis
       },
     }),
   });
-  const io = serveSfuRpc({ httpServer, secret: config.SFU_RPC_SECRET, routers: () => routers, logger });
+  const probes = new ConnectivityProbes({
+    pool,
+    lifetimeMs: PROBE_LIFETIME_MS,
+    maxOpen: config.SFU_MAX_PROBES,
+    logger: logger.child({ component: 'connectivity-probes' }),
+  });
+  const io = serveSfuRpc({ httpServer, secret: config.SFU_RPC_SECRET, routers: () => routers, probes, logger });
 
   const rpcPort = await listen(httpServer, config.SFU_RPC_PORT, config.SFU_RPC_HOST).catch((error: unknown) => {
     pool.close();
@@ -62,8 +77,10 @@ export async function startSfuService(config: SfuConfig, logger: Logger): Promis
     rpcPort,
     routers,
     pool,
+    probes,
     async close() {
       await io.close();
+      probes.closeAll();
       pool.close();
     },
   };

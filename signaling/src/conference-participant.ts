@@ -24,6 +24,7 @@ import {
   type SiteStore,
 } from '@telemed/domain';
 import type { ConferencePresence } from './conference-presence.ts';
+import { ConnectivityCheck, type ProbeRequestName } from './connectivity-check.ts';
 import type { JointReadStore } from './joint-read-store.ts';
 import { SessionJointRead, type JointReadRequestName } from './session-joint-read.ts';
 import type { SfuClient } from './sfu-client.ts';
@@ -84,6 +85,7 @@ export class ConferenceParticipant {
   private readonly log: Logger;
   private readonly lobby: SessionLobby;
   private readonly jointRead: SessionJointRead;
+  private readonly connectivity: ConnectivityCheck;
   private joined: { sessionId: string; participant: Participant; mayProduce: boolean; isHost: boolean } | null = null;
   private joining = false;
 
@@ -102,6 +104,7 @@ export class ConferenceParticipant {
           }
         : null,
     );
+    this.connectivity = new ConnectivityCheck(socket, deps, this.log);
     deps.connections.add(this);
     // Waiting-room decisions and list changes are addressed to the account, wherever it is connected.
     Promise.resolve(socket.join(accountRoomOf(socket.data.account.accountId))).catch((error: unknown) =>
@@ -110,7 +113,12 @@ export class ConferenceParticipant {
     dispatchRequests<typeof conferenceRequestSchemas, ConferenceResponses>(
       socket,
       conferenceRequestSchemas,
-      { ...this.handlers(), ...this.lobby.handlers(), ...this.jointRead.handlers() },
+      {
+        ...this.handlers(),
+        ...this.lobby.handlers(),
+        ...this.jointRead.handlers(),
+        ...this.connectivity.handlers(),
+      },
       {
         onUnexpectedError: (event, error) => this.log.error({ err: error, event }, 'request failed'),
         onUnanswerable: (event) => this.log.debug({ event }, 'event without ack ignored'),
@@ -125,6 +133,7 @@ export class ConferenceParticipant {
       void this.lobby
         .withdrawAll()
         .catch((error: unknown) => this.log.error({ err: error }, 'withdrawing after disconnect failed'));
+      void this.connectivity.closeAll();
     });
   }
 
@@ -189,7 +198,7 @@ export class ConferenceParticipant {
 
   private handlers(): Omit<
     RequestHandlers<typeof conferenceRequestSchemas, ConferenceResponses>,
-    LobbyRequestName | JointReadRequestName
+    LobbyRequestName | JointReadRequestName | ProbeRequestName
   > {
     const { sfu, presence } = this.deps;
     return {

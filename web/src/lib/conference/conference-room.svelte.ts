@@ -15,6 +15,7 @@ import {
 } from '@telemed/contract';
 import type { MessageKey } from '#lib/i18n.ts';
 import { JointReadSession } from '#lib/joint-read/joint-read-session.svelte.ts';
+import { openPreferredMedia } from '#lib/precall/device-preferences.ts';
 import { openSignalingSocket, sendRequest, type SignalingSocket } from './signaling-socket.ts';
 
 /**
@@ -193,7 +194,7 @@ export class ConferenceRoom {
       await this.request('producer:pause', { producerId: producer.id });
       return;
     }
-    const stream = await navigator.mediaDevices.getUserMedia({ video: CAMERA_CONSTRAINTS });
+    const stream = await openPreferredMedia({ video: CAMERA_CONSTRAINTS });
     const [track] = stream.getVideoTracks();
     if (!track) return;
     await producer.replaceTrack({ track });
@@ -492,11 +493,14 @@ export class ConferenceRoom {
   }
 }
 
-/** Camera and microphone; a site without a working camera joins with voice only. */
+/**
+ * Camera and microphone (those chosen in the pre-call check, if still there); a site without a
+ * working camera joins with voice only.
+ */
 async function openLocalMedia(): Promise<MediaStream> {
   try {
-    return await navigator.mediaDevices.getUserMedia({ audio: MICROPHONE_CONSTRAINTS, video: CAMERA_CONSTRAINTS });
+    return await openPreferredMedia({ audio: MICROPHONE_CONSTRAINTS, video: CAMERA_CONSTRAINTS });
   } catch {
-    return navigator.mediaDevices.getUserMedia({ audio: MICROPHONE_CONSTRAINTS });
+    return openPreferredMedia({ audio: MICROPHONE_CONSTRAINTS });
   }
 }
