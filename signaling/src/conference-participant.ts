@@ -7,6 +7,7 @@ import {
   type ConferenceClientEvents,
   type ConferenceNotifications,
   type ConferenceResponses,
+  type ConsumerQuality,
   type Participant,
   type RtpCapabilities,
   type SessionEndReason,
@@ -25,9 +26,11 @@ import {
 } from '@telemed/domain';
 import type { ConferencePresence } from './conference-presence.ts';
 import type { JointReadStore } from './joint-read-store.ts';
+import type { ScreenShareStore } from './screen-share-store.ts';
 import { SessionJointRead, type JointReadRequestName } from './session-joint-read.ts';
 import type { SfuClient } from './sfu-client.ts';
 import { SessionLobby, accountRoomOf, type LobbyRequestName } from './session-lobby.ts';
+import { SessionMediaControl, type MediaControlRequestName } from './session-media-control.ts';
 import { recordForSocket, type SocketAuditEntry } from './socket-audit.ts';
 
 /** What the handshake established about the socket's account (see `authenticateSocket`). */
@@ -55,6 +58,7 @@ export interface ConferenceDependencies {
   admission: SessionAdmission;
   presence: ConferencePresence;
   jointRead: JointReadStore;
+  screenShares: ScreenShareStore;
   sfu: SfuClient;
   logger: Logger;
   /** Live sockets in a session across all signaling nodes (through the Redis adapter). */
@@ -84,6 +88,7 @@ export class ConferenceParticipant {
   private readonly log: Logger;
   private readonly lobby: SessionLobby;
   private readonly jointRead: SessionJointRead;
+  private readonly media: SessionMediaControl;
   private joined: { sessionId: string; participant: Participant; mayProduce: boolean; isHost: boolean } | null = null;
   private joining = false;
 
@@ -102,6 +107,15 @@ export class ConferenceParticipant {
           }
         : null,
     );
+    this.media = new SessionMediaControl(socket, deps, this.log, () =>
+      this.joined
+        ? {
+            sessionId: this.joined.sessionId,
+            participantId: this.joined.participant.participantId,
+            room: roomOf(this.joined.sessionId),
+          }
+        : null,
+    );
     deps.connections.add(this);
     // Waiting-room decisions and list changes are addressed to the account, wherever it is connected.
     Promise.resolve(socket.join(accountRoomOf(socket.data.account.accountId))).catch((error: unknown) =>
@@ -110,7 +124,7 @@ export class ConferenceParticipant {
     dispatchRequests<typeof conferenceRequestSchemas, ConferenceResponses>(
       socket,
       conferenceRequestSchemas,
-      { ...this.handlers(), ...this.lobby.handlers(), ...this.jointRead.handlers() },
+      { ...this.handlers(), ...this.lobby.handlers(), ...this.jointRead.handlers(), ...this.media.handlers() },
       {
         onUnexpectedError: (event, error) => this.log.error({ err: error, event }, 'request failed'),
         onUnanswerable: (event) => this.log.debug({ event }, 'event without ack ignored'),
@@ -182,6 +196,10 @@ export class ConferenceParticipant {
     this.socket.emit('consumer:closed', { consumerId });
   }
 
+  notifyConsumerQuality(quality: ConsumerQuality): void {
+    this.media.notifyConsumerQuality(quality);
+  }
+
   /** Ends the connection, e.g. when the SFU that held its media went away. */
   drop(): void {
     this.socket.disconnect(true);
@@ -189,7 +207,7 @@ export class ConferenceParticipant {
 
   private handlers(): Omit<
     RequestHandlers<typeof conferenceRequestSchemas, ConferenceResponses>,
-    LobbyRequestName | JointReadRequestName
+    LobbyRequestName | JointReadRequestName | MediaControlRequestName
   > {
     const { sfu, presence } = this.deps;
     return {
@@ -221,7 +239,7 @@ export class ConferenceParticipant {
           source: request.source,
           paused: false,
         };
-        await presence.putProducer(ref.sessionId, producer);
+        await this.media.publish(producer);
         this.socket.to(roomOf(ref.sessionId)).emit('producer:added', producer);
         return { producerId };
       },
@@ -230,10 +248,12 @@ export class ConferenceParticipant {
       'producer:close': async ({ producerId }) => {
         const ref = this.ref();
         await sfu.request('producer:close', { ...ref, producerId });
-        if (await presence.removeProducer(ref.sessionId, producerId)) {
+        const removed = await presence.removeProducer(ref.sessionId, producerId);
+        if (removed) {
           this.socket
             .to(roomOf(ref.sessionId))
             .emit('producer:removed', { producerId, participantId: ref.participantId });
+          await this.media.unpublished(removed);
         }
         return {};
       },
