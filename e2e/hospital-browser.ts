@@ -3,7 +3,9 @@ import type {} from '@telemed/contract/qa-hooks';
 
 /**
  * A hospital PC for tests and benchmarks: Debian's Chromium, headless, with a fake camera and
- * microphone (a test pattern and a beep), a fresh profile each time.
+ * microphone (a test pattern and a beep), a fresh profile each time. The same two media flags
+ * make `getDisplayMedia` answer at once with a fake 1280×720 screen (and a fake sound when
+ * audio is asked for) instead of showing the picker: screen sharing needs no more flags.
  */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -33,7 +35,13 @@ export interface HospitalBrowser {
 export const withoutWebGl = ['--disable-webgl', '--disable-webgl2'];
 
 export async function openHospitalBrowser(
-  options: { language?: 'ja' | 'en'; label?: string; extraArgs?: string[] } = {},
+  options: {
+    language?: 'ja' | 'en';
+    label?: string;
+    extraArgs?: string[];
+    /** A smaller window keeps many browsers on one test machine light. */
+    viewport?: { width: number; height: number };
+  } = {},
 ): Promise<HospitalBrowser> {
   const browser = await chromium.launch({
     executablePath: CHROMIUM_PATH,
@@ -43,7 +51,7 @@ export async function openHospitalBrowser(
   const context = await browser.newContext({
     locale: options.language === 'en' ? 'en-US' : 'ja-JP',
     timezoneId: 'Asia/Tokyo',
-    viewport: { width: 1280, height: 800 },
+    viewport: options.viewport ?? { width: 1280, height: 800 },
   });
   const page = await context.newPage();
   // The page's own complaints, for diagnosing a failed run.
@@ -83,5 +91,42 @@ export async function playingRemoteVideos(page: Page): Promise<{ name: string; s
     return videos
       .filter((video, index) => video.videoWidth > 0 && video.currentTime > (before[index] ?? 0))
       .map((video) => ({ name: video.dataset.peerName ?? '', site: video.dataset.siteName ?? '' }));
+  });
+}
+
+interface ScreenCaptures {
+  telemedScreenCaptures?: MediaStream[];
+}
+
+/**
+ * Keeps every stream the page's `getDisplayMedia` hands out (from the next navigation on), so
+ * that `endScreenCaptures` can end them the way the browser's own "Stop sharing" bar does.
+ */
+export async function recordScreenCaptures(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const devices = navigator.mediaDevices;
+    if (!devices?.getDisplayMedia) return;
+    const capture = devices.getDisplayMedia.bind(devices);
+    devices.getDisplayMedia = async (options) => {
+      const stream = await capture(options);
+      const recorded = window as ScreenCaptures;
+      (recorded.telemedScreenCaptures ??= []).push(stream);
+      return stream;
+    };
+  });
+}
+
+/** Ends the page's screen captures as the browser's "Stop sharing" bar does: the tracks end and say so. */
+export async function endScreenCaptures(page: Page): Promise<number> {
+  return page.evaluate(() => {
+    const streams = (window as ScreenCaptures).telemedScreenCaptures ?? [];
+    let ended = 0;
+    for (const track of streams.flatMap((stream) => stream.getTracks())) {
+      if (track.readyState === 'ended') continue;
+      track.stop();
+      track.dispatchEvent(new Event('ended'));
+      ended += 1;
+    }
+    return ended;
   });
 }

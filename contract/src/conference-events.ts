@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import type { Ack } from './ack.ts';
 import { grantedStudyUidSchema } from './access-token.ts';
+import {
+  conferenceMediaRequestSchemas,
+  type ConferenceMediaNotifications,
+  type ConferenceMediaResponses,
+} from './conference-media.ts';
 import { jointReadChangeSchema, type JointReadState, type JointReadUpdate, type SiteReadiness } from './joint-read.ts';
 import {
   dtlsParametersSchema,
@@ -210,12 +215,14 @@ export const conferenceRequestSchemas = {
     totalImages: z.int().min(0).max(99_999),
   }),
   ...connectivityProbeRequestSchemas,
+  // Screen-share policy, consumer pause and layers, the host's media stats: see conference-media.ts.
+  ...conferenceMediaRequestSchemas,
 } as const;
 
 export type ConferenceRequestName = keyof typeof conferenceRequestSchemas;
 export type ConferenceRequest<N extends ConferenceRequestName> = z.infer<(typeof conferenceRequestSchemas)[N]>;
 
-export interface ConferenceResponses extends ConnectivityProbeResponses {
+export interface ConferenceResponses extends ConnectivityProbeResponses, ConferenceMediaResponses {
   'session:capabilities': { routerRtpCapabilities: RtpCapabilities };
   'session:join': JoinedSession;
   'session:leave': Record<string, never>;
@@ -247,7 +254,7 @@ export interface JointReadSnapshot {
 }
 
 /** Events signaling pushes to the browsers in a session (and to waiting guests and hosts). */
-export interface ConferenceNotifications {
+export interface ConferenceNotifications extends ConferenceMediaNotifications {
   'participant:joined': (participant: Participant) => void;
   'participant:left': (event: { participantId: string }) => void;
   'producer:added': (producer: ProducerInfo) => void;

@@ -132,9 +132,21 @@ export interface ConsumerOptions {
   rtpParameters: RtpParameters;
 }
 
-/** Where a producer's media comes from; tiles use it to place the track. */
-export const mediaSourceSchema = z.enum(['microphone', 'camera']);
+/**
+ * Where a producer's media comes from; tiles use it to place the track. `screen` is a shared
+ * screen or window (an ultrasound machine's capture, a document camera, slides), `screen-audio`
+ * the sound shared with it.
+ */
+export const mediaSourceSchema = z.enum(['microphone', 'camera', 'screen', 'screen-audio']);
 export type MediaSource = z.infer<typeof mediaSourceSchema>;
+
+/** The kind of media each source carries: a producer's kind must match its source. */
+export const mediaKindOfSource: Record<MediaSource, MediaKind> = {
+  microphone: 'audio',
+  camera: 'video',
+  screen: 'video',
+  'screen-audio': 'audio',
+};
 
 export const transportDirectionSchema = z.enum(['send', 'recv']);
 export type TransportDirection = z.infer<typeof transportDirectionSchema>;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Ack } from './ack.ts';
 import { conferenceRequestSchemas, sessionIdSchema } from './conference-events.ts';
+import type { ConsumerQuality, ParticipantMediaStats } from './conference-media.ts';
 import {
   rtpCapabilitiesSchema,
   type ConsumerOptions,
@@ -40,7 +41,10 @@ export const sfuRequestSchemas = {
   'producer:close': browser['producer:close'].extend(participantRef),
   'consumer:create': browser['consumer:create'].extend(participantRef),
   'consumer:resume': browser['consumer:resume'].extend(participantRef),
-  'session:media': z.strictObject({ sessionId: sessionIdSchema }),
+  'consumer:pause': browser['consumer:pause'].extend(participantRef),
+  'consumer:layers': browser['consumer:layers'].extend(participantRef),
+  /** Counts; with `detail`, each participant's media and its statistics too (the host's panel). */
+  'session:media': z.strictObject({ sessionId: sessionIdSchema, detail: z.boolean().optional() }),
   // Connectivity probes of the pre-call check: owned by the signaling node that opened them,
   // on a router of their own. Signaling bounds them per browser connection; the SFU bounds
   // them in all and closes each after its lifetime.
@@ -53,7 +57,7 @@ export const sfuRequestSchemas = {
 export type SfuRequestName = keyof typeof sfuRequestSchemas;
 export type SfuRequest<N extends SfuRequestName> = z.infer<(typeof sfuRequestSchemas)[N]>;
 
-/** What the SFU holds for one session: used by tests, QA and (later) the host's media stats. */
+/** What the SFU holds for one session: used by tests, QA and the host's media stats. */
 export interface SessionMediaStats {
   sessionId: string;
   /** false when no Router exists for the session (nobody in it). */
@@ -62,6 +66,10 @@ export interface SessionMediaStats {
   transports: number;
   producers: number;
   consumers: number;
+  /** Consumers their receivers paused (nothing forwarded). */
+  pausedConsumers: number;
+  /** Only when asked for with `detail`. */
+  participantMedia?: ParticipantMediaStats[];
 }
 
 export interface SfuResponses {
@@ -76,6 +84,8 @@ export interface SfuResponses {
   'producer:close': Record<string, never>;
   'consumer:create': ConsumerOptions & { source: MediaSource };
   'consumer:resume': Record<string, never>;
+  'consumer:pause': Record<string, never>;
+  'consumer:layers': Record<string, never>;
   'session:media': SessionMediaStats;
   'probe:open': ProbeTransport;
   'probe:connect': Record<string, never>;
@@ -105,6 +115,8 @@ export interface SfuNotifications {
   /** A producer went away on its own (its transport closed, e.g. DTLS failed). */
   'producer:closed': (event: { sessionId: string; participantId: string; producerId: string }) => void;
   'speaker:active': (event: { sessionId: string; participantId: string | null }) => void;
+  /** A consumer's score or forwarded layer changed. */
+  'consumer:quality': (event: { sessionId: string; participantId: string } & ConsumerQuality) => void;
   /** The participant's media is gone (its router or mediasoup worker closed). */
   'participant:closed': (event: { sessionId: string; participantId: string }) => void;
 }

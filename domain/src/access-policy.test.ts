@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mayAttachCase, mayShareStudies } from './access-policy.ts';
+import { mayAttachCase, mayManageCallMedia, mayShareStudies } from './access-policy.ts';
 import type { Account, Role, Session } from './records.ts';
 
 const now = new Date('2030-04-01T01:00:00Z');
@@ -66,5 +66,18 @@ describe('attaching cases and sharing studies', () => {
     expect(mayAttachCase(host, tomorrow, 'hub', now)).toBe(false);
     // Coordinators of the host's site manage the session, live or not.
     expect(mayAttachCase(account(['coordinator'], 'hub'), tomorrow, 'hub', now)).toBe(true);
+  });
+});
+
+describe("running the call's media", () => {
+  it('is for the host alone: not coordinators, admins or other participants', () => {
+    const host = account(['specialist'], 'hub');
+    const coordinator = account(['coordinator'], 'hub');
+    const admin = account(['admin'], 'hub');
+    const doctor = account(['site-doctor'], 'island');
+    const live = session(host.id, [coordinator.id, admin.id, doctor.id], -10 * 60_000);
+    expect(mayManageCallMedia(host, live)).toBe(true);
+    for (const other of [coordinator, admin, doctor]) expect(mayManageCallMedia(other, live)).toBe(false);
+    expect(mayManageCallMedia({ ...host, active: false }, live)).toBe(false);
   });
 });

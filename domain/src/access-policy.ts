@@ -88,6 +88,14 @@ export function mayAdmit(account: Account, session: Session): boolean {
   return account.active && session.hostAccountId === account.id;
 }
 
+/**
+ * Run the call's media: allow several screen shares at once, and read every participant's
+ * media statistics (who sends and receives what, at which quality). The host, who runs the call.
+ */
+export function mayManageCallMedia(account: Account, session: Session): boolean {
+  return account.active && session.hostAccountId === account.id;
+}
+
 /** Send camera and microphone: everyone but pure observers. */
 export function mayProduceMedia(account: Pick<Account, 'roles'>): boolean {
   return account.roles.some((role) => role !== 'observer');

@@ -132,9 +132,17 @@ function rpcHandlers(
     'consumer:create': async ({ sessionId, participantId, producerId }) =>
       (await opened(sessionId)).consume(participantId, ownerId, producerId),
     'consumer:resume': async ({ sessionId, participantId, consumerId }) => {
-      await (await opened(sessionId)).resumeConsumer(participantId, ownerId, consumerId);
+      await (await opened(sessionId)).setConsumerPaused(participantId, ownerId, consumerId, false);
       return {};
     },
-    'session:media': async ({ sessionId }) => routers.stats(sessionId),
+    'consumer:pause': async ({ sessionId, participantId, consumerId }) => {
+      await (await opened(sessionId)).setConsumerPaused(participantId, ownerId, consumerId, true);
+      return {};
+    },
+    'consumer:layers': async ({ sessionId, participantId, consumerId, ...layers }) => {
+      await (await opened(sessionId)).setConsumerLayers(participantId, ownerId, consumerId, layers);
+      return {};
+    },
+    'session:media': async ({ sessionId, detail }) => routers.stats(sessionId, { detail }),
   };
 }

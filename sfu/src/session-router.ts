@@ -1,11 +1,15 @@
 import { errors, type types } from 'mediasoup';
 import type { Logger } from 'pino';
-import { ContractError } from '@telemed/contract';
+import { ContractError, mediaKindOfSource } from '@telemed/contract';
 import type {
+  ConsumerMediaStats,
   ConsumerOptions,
+  ConsumerQuality,
   DtlsParameters,
   MediaKind,
   MediaSource,
+  ParticipantMediaStats,
+  ProducerMediaStats,
   RtpCapabilities,
   RtpParameters,
   TransportDirection,
@@ -19,6 +23,8 @@ export interface SessionRouterEvents {
   producerClosed(ownerId: string, participantId: string, producerId: string): void;
   activeSpeaker(participantId: string | null): void;
   participantClosed(ownerId: string, participantId: string): void;
+  /** A consumer's score or forwarded layer changed: the receiver shows it on the tile. */
+  consumerQuality(ownerId: string, participantId: string, quality: ConsumerQuality): void;
 }
 
 interface ParticipantMedia {
@@ -40,6 +46,7 @@ export interface SessionRouterOptions {
   logger: Logger;
 }
 
+/** Microphone, camera, a shared screen and its sound. */
 const MAX_PRODUCERS_PER_PARTICIPANT = 4;
 
 /**
@@ -194,6 +201,9 @@ export class SessionRouter {
     const participant = this.participant(participantId, ownerId);
     const transport = this.transport(participant, request.transportId);
     if (transport.appData.direction !== 'send') throw new ContractError('conflict', 'not a send transport');
+    if (mediaKindOfSource[request.source] !== request.kind) {
+      throw new ContractError('invalid_payload', `${request.source} media is ${mediaKindOfSource[request.source]}`);
+    }
     if (participant.producers.size >= MAX_PRODUCERS_PER_PARTICIPANT) {
       throw new ContractError('conflict', 'too many producers');
     }
@@ -213,7 +223,8 @@ export class SessionRouter {
     producer.on('transportclose', () => {
       this.options.events.producerClosed(participant.ownerId, participantId, producer.id);
     });
-    if (producer.kind === 'audio') {
+    // Who speaks is decided by microphones only: the sound of a shared screen is nobody's voice.
+    if (request.source === 'microphone') {
       await this.speakerObserver?.addProducer({ producerId: producer.id }).catch((error: unknown) => {
         this.options.logger.warn({ err: error, producerId: producer.id }, 'active speaker observer refused producer');
       });
@@ -250,7 +261,7 @@ export class SessionRouter {
         rtpCapabilities: participant.rtpCapabilities,
         // Resumed by the browser once it is ready to render, so no keyframe is wasted.
         paused: true,
-        appData: { participantId },
+        appData: { participantId, source: source.producer.appData.source, from: source.participant.participantId },
       }),
     );
     participant.consumers.set(consumer.id, consumer);
@@ -259,6 +270,10 @@ export class SessionRouter {
       consumer.close();
       this.options.events.consumerClosed(participant.ownerId, participantId, consumer.id);
     });
+    const reportQuality = () =>
+      this.options.events.consumerQuality(participant.ownerId, participantId, consumerQuality(consumer));
+    consumer.on('score', reportQuality);
+    consumer.on('layerschange', reportQuality);
     return {
       consumerId: consumer.id,
       producerId,
@@ -268,14 +283,36 @@ export class SessionRouter {
     };
   }
 
-  async resumeConsumer(participantId: string, ownerId: string, consumerId: string): Promise<void> {
-    const consumer = this.participant(participantId, ownerId).consumers.get(consumerId);
-    if (!consumer) throw new ContractError('not_found', 'consumer not found');
-    await mediasoupCall(() => consumer.resume());
+  /** Forwarding starts (again) or stops; the receiver decides, e.g. for a tile nobody sees. */
+  async setConsumerPaused(participantId: string, ownerId: string, consumerId: string, paused: boolean): Promise<void> {
+    const consumer = this.ownConsumer(this.participant(participantId, ownerId), consumerId);
+    // On resuming, mediasoup asks the sender for a key frame, so the picture comes back at once.
+    await mediasoupCall(() => (paused ? consumer.pause() : consumer.resume()));
   }
 
-  async stats(): Promise<SessionMediaStats> {
+  /**
+   * The layers the receiver wants; mediasoup forwards the best it can up to them. Consumers
+   * without layers (audio, or a single-layer stream) accept and ignore it.
+   */
+  async setConsumerLayers(
+    participantId: string,
+    ownerId: string,
+    consumerId: string,
+    layers: { spatialLayer: number; temporalLayer?: number | undefined },
+  ): Promise<void> {
+    const consumer = this.ownConsumer(this.participant(participantId, ownerId), consumerId);
+    if (consumer.kind !== 'video') return;
+    await mediasoupCall(() =>
+      consumer.setPreferredLayers({
+        spatialLayer: layers.spatialLayer,
+        ...(layers.temporalLayer === undefined ? {} : { temporalLayer: layers.temporalLayer }),
+      }),
+    );
+  }
+
+  async stats(options: { detail?: boolean | undefined } = {}): Promise<SessionMediaStats> {
     const dump = await this.router.dump();
+    const participants = [...this.participants.values()];
     return {
       sessionId: this.sessionId,
       routerOpen: !this.router.closed,
@@ -283,6 +320,12 @@ export class SessionRouter {
       transports: dump.transportIds.length,
       producers: dump.mapProducerIdConsumerIds.length,
       consumers: dump.mapConsumerIdProducerId.length,
+      pausedConsumers: participants.reduce(
+        (count, participant) =>
+          count + [...participant.consumers.values()].filter((consumer) => consumer.paused).length,
+        0,
+      ),
+      ...(options.detail ? { participantMedia: await Promise.all(participants.map((one) => this.mediaOf(one))) } : {}),
     };
   }
 
@@ -308,6 +351,101 @@ export class SessionRouter {
     const producer = participant.producers.get(producerId);
     if (!producer) throw new ContractError('not_found', 'producer not found');
     return producer;
+  }
+
+  private ownConsumer(participant: ParticipantMedia, consumerId: string): types.Consumer {
+    const consumer = participant.consumers.get(consumerId);
+    if (!consumer) throw new ContractError('not_found', 'consumer not found');
+    return consumer;
+  }
+
+  /** One participant's media with the worker's statistics (what closes meanwhile is left out). */
+  private async mediaOf(participant: ParticipantMedia): Promise<ParticipantMediaStats> {
+    const transportStats = async (direction: TransportDirection) =>
+      (await statsOrNothing(participant.transports.get(direction)))[0];
+    const [sendTransport, recvTransport, producers, consumers] = await Promise.all([
+      transportStats('send'),
+      transportStats('recv'),
+      Promise.all([...participant.producers.values()].map((producer) => this.producerMedia(producer))),
+      Promise.all([...participant.consumers.values()].map((consumer) => this.consumerMedia(consumer))),
+    ]);
+    const sent = consumers.flatMap(({ stats }) => stats);
+    const received = producers.flatMap(({ stats }) => stats);
+    const roundTripTimes = sent.map((stat) => stat.roundTripTime ?? 0).filter((rtt) => rtt > 0);
+    return {
+      participantId: participant.participantId,
+      uplinkBitrate: Math.round(sendTransport?.recvBitrate ?? 0),
+      downlinkBitrate: Math.round(recvTransport?.sendBitrate ?? 0),
+      roundTripTimeMs: roundTripTimes.length ? Math.round(Math.max(...roundTripTimes)) : null,
+      uplinkLossPercent: worstLossPercent(received),
+      downlinkLossPercent: worstLossPercent(sent),
+      availableDownlinkBitrate: recvTransport?.availableOutgoingBitrate ?? null,
+      producers: producers.map(({ media }) => media),
+      consumers: consumers.map(({ media }) => media),
+    };
+  }
+
+  private async producerMedia(producer: types.Producer) {
+    const stats = (await statsOrNothing(producer)).filter((stat) => stat.type === 'inbound-rtp');
+    const scores = producer.score.map((entry) => entry.score);
+    const media: ProducerMediaStats = {
+      producerId: producer.id,
+      kind: producer.kind,
+      source: producer.appData.source as MediaSource,
+      paused: producer.paused,
+      score: scores.length ? Math.max(...scores) : null,
+      bitrate: Math.round(stats.reduce((sum, stat) => sum + stat.bitrate, 0)),
+      activeLayers: stats.filter((stat) => stat.bitrate > 0).length,
+    };
+    return { media, stats };
+  }
+
+  private async consumerMedia(consumer: types.Consumer) {
+    const stats = (await statsOrNothing(consumer)).filter((stat) => stat.type === 'outbound-rtp');
+    const quality = consumerQuality(consumer);
+    const media: ConsumerMediaStats = {
+      consumerId: consumer.id,
+      producerId: consumer.producerId,
+      producerParticipantId: consumer.appData.from as string,
+      kind: consumer.kind,
+      source: consumer.appData.source as MediaSource,
+      paused: consumer.paused,
+      producerPaused: consumer.producerPaused,
+      score: quality.score,
+      producerScore: quality.producerScore,
+      preferredSpatialLayer: consumer.preferredLayers?.spatialLayer ?? null,
+      currentSpatialLayer: quality.spatialLayer,
+      currentTemporalLayer: quality.temporalLayer,
+      bitrate: Math.round(stats.reduce((sum, stat) => sum + stat.bitrate, 0)),
+    };
+    return { media, stats };
+  }
+}
+
+function consumerQuality(consumer: types.Consumer): ConsumerQuality {
+  return {
+    consumerId: consumer.id,
+    score: consumer.score.score,
+    producerScore: consumer.score.producerScore,
+    spatialLayer: consumer.currentLayers?.spatialLayer ?? null,
+    temporalLayer: consumer.currentLayers?.temporalLayer ?? null,
+  };
+}
+
+/** RTCP's fraction lost is in 256ths. */
+function worstLossPercent(stats: { fractionLost: number }[]): number | null {
+  if (stats.length === 0) return null;
+  return Math.round((Math.max(...stats.map((stat) => stat.fractionLost)) / 256) * 1000) / 10;
+}
+
+/** The worker's statistics of something that may have closed meanwhile (then none). */
+async function statsOrNothing<S>(item: { closed: boolean; getStats(): Promise<S[]> } | undefined): Promise<S[]> {
+  if (!item || item.closed) return [];
+  try {
+    return await item.getStats();
+  } catch {
+    // Closed while being asked: it is left out of the report.
+    return [];
   }
 }
 

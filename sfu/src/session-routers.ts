@@ -71,12 +71,21 @@ export class SessionRouters {
     return settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
   }
 
-  async stats(sessionId: string): Promise<SessionMediaStats> {
+  async stats(sessionId: string, options: { detail?: boolean | undefined } = {}): Promise<SessionMediaStats> {
     const router = await this.find(sessionId);
     if (!router || router.closed) {
-      return { sessionId, routerOpen: false, participants: 0, transports: 0, producers: 0, consumers: 0 };
+      return {
+        sessionId,
+        routerOpen: false,
+        participants: 0,
+        transports: 0,
+        producers: 0,
+        consumers: 0,
+        pausedConsumers: 0,
+        ...(options.detail ? { participantMedia: [] } : {}),
+      };
     }
-    return router.stats();
+    return router.stats(options);
   }
 
   private async create(sessionId: string): Promise<SessionRouter> {

@@ -50,6 +50,8 @@ export async function startSfuService(config: SfuConfig, logger: Logger): Promis
         io.to(ownerId).emit('producer:closed', { sessionId, participantId, producerId }),
       participantClosed: (ownerId, participantId) =>
         io.to(ownerId).emit('participant:closed', { sessionId, participantId }),
+      consumerQuality: (ownerId, participantId, quality) =>
+        io.to(ownerId).emit('consumer:quality', { sessionId, participantId, ...quality }),
       activeSpeaker: (participantId) => {
         void routers.find(sessionId).then((router) => {
           for (const ownerId of router?.owners() ?? []) {

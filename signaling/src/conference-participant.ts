@@ -7,6 +7,7 @@ import {
   type ConferenceClientEvents,
   type ConferenceNotifications,
   type ConferenceResponses,
+  type ConsumerQuality,
   type Participant,
   type RtpCapabilities,
   type SessionEndReason,
@@ -26,9 +27,11 @@ import {
 import type { ConferencePresence } from './conference-presence.ts';
 import { ConnectivityCheck, type ProbeRequestName } from './connectivity-check.ts';
 import type { JointReadStore } from './joint-read-store.ts';
+import type { ScreenShareStore } from './screen-share-store.ts';
 import { SessionJointRead, type JointReadRequestName } from './session-joint-read.ts';
 import type { SfuClient } from './sfu-client.ts';
 import { SessionLobby, accountRoomOf, type LobbyRequestName } from './session-lobby.ts';
+import { SessionMediaControl, type MediaControlRequestName } from './session-media-control.ts';
 import { recordForSocket, type SocketAuditEntry } from './socket-audit.ts';
 
 /** What the handshake established about the socket's account (see `authenticateSocket`). */
@@ -56,6 +59,7 @@ export interface ConferenceDependencies {
   admission: SessionAdmission;
   presence: ConferencePresence;
   jointRead: JointReadStore;
+  screenShares: ScreenShareStore;
   sfu: SfuClient;
   logger: Logger;
   /** Live sockets in a session across all signaling nodes (through the Redis adapter). */
@@ -86,6 +90,7 @@ export class ConferenceParticipant {
   private readonly lobby: SessionLobby;
   private readonly jointRead: SessionJointRead;
   private readonly connectivity: ConnectivityCheck;
+  private readonly media: SessionMediaControl;
   private joined: { sessionId: string; participant: Participant; mayProduce: boolean; isHost: boolean } | null = null;
   private joining = false;
 
@@ -105,6 +110,15 @@ export class ConferenceParticipant {
         : null,
     );
     this.connectivity = new ConnectivityCheck(socket, deps, this.log);
+    this.media = new SessionMediaControl(socket, deps, this.log, () =>
+      this.joined
+        ? {
+            sessionId: this.joined.sessionId,
+            participantId: this.joined.participant.participantId,
+            room: roomOf(this.joined.sessionId),
+          }
+        : null,
+    );
     deps.connections.add(this);
     // Waiting-room decisions and list changes are addressed to the account, wherever it is connected.
     Promise.resolve(socket.join(accountRoomOf(socket.data.account.accountId))).catch((error: unknown) =>
@@ -118,6 +132,7 @@ export class ConferenceParticipant {
         ...this.lobby.handlers(),
         ...this.jointRead.handlers(),
         ...this.connectivity.handlers(),
+        ...this.media.handlers(),
       },
       {
         onUnexpectedError: (event, error) => this.log.error({ err: error, event }, 'request failed'),
@@ -191,6 +206,10 @@ export class ConferenceParticipant {
     this.socket.emit('consumer:closed', { consumerId });
   }
 
+  notifyConsumerQuality(quality: ConsumerQuality): void {
+    this.media.notifyConsumerQuality(quality);
+  }
+
   /** Ends the connection, e.g. when the SFU that held its media went away. */
   drop(): void {
     this.socket.disconnect(true);
@@ -198,7 +217,7 @@ export class ConferenceParticipant {
 
   private handlers(): Omit<
     RequestHandlers<typeof conferenceRequestSchemas, ConferenceResponses>,
-    LobbyRequestName | JointReadRequestName | ProbeRequestName
+    LobbyRequestName | JointReadRequestName | ProbeRequestName | MediaControlRequestName
   > {
     const { sfu, presence } = this.deps;
     return {
@@ -230,7 +249,7 @@ export class ConferenceParticipant {
           source: request.source,
           paused: false,
         };
-        await presence.putProducer(ref.sessionId, producer);
+        await this.media.publish(producer);
         this.socket.to(roomOf(ref.sessionId)).emit('producer:added', producer);
         return { producerId };
       },
@@ -239,10 +258,12 @@ export class ConferenceParticipant {
       'producer:close': async ({ producerId }) => {
         const ref = this.ref();
         await sfu.request('producer:close', { ...ref, producerId });
-        if (await presence.removeProducer(ref.sessionId, producerId)) {
+        const removed = await presence.removeProducer(ref.sessionId, producerId);
+        if (removed) {
           this.socket
             .to(roomOf(ref.sessionId))
             .emit('producer:removed', { producerId, participantId: ref.participantId });
+          await this.media.unpublished(removed);
         }
         return {};
       },

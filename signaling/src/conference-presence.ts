@@ -9,7 +9,7 @@ import { RedisStore, type RecordWarnings } from '@telemed/domain';
  */
 
 const participantsKey = (sessionId: string) => `conference:${sessionId}:participants`;
-const producersKey = (sessionId: string) => `conference:${sessionId}:producers`;
+export const producersKey = (sessionId: string) => `conference:${sessionId}:producers`;
 const speakerKey = (sessionId: string) => `conference:${sessionId}:speaker`;
 
 const presenceSchema = z.object({ participant: participantSchema, socketId: z.string() });

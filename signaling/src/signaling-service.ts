@@ -22,6 +22,7 @@ import {
 } from './conference-participant.ts';
 import { ConferencePresence } from './conference-presence.ts';
 import { JointReadStore } from './joint-read-store.ts';
+import { ScreenShareStore } from './screen-share-store.ts';
 import { SessionAccessWatch } from './session-access-watch.ts';
 import { SfuClient } from './sfu-client.ts';
 
@@ -87,6 +88,7 @@ export async function startSignalingService(config: SignalingConfig, logger: Log
     admission: new SessionAdmission(redis, logger),
     presence: new ConferencePresence(redis, logger),
     jointRead: new JointReadStore(redis, logger),
+    screenShares: new ScreenShareStore(redis, logger),
     sfu,
     logger,
     local,
@@ -109,6 +111,14 @@ export async function startSignalingService(config: SignalingConfig, logger: Log
   sfu.socket.on('consumer:closed', ({ participantId, consumerId }) => {
     local.get(participantId)?.notifyConsumerClosed(consumerId);
   });
+  sfu.socket.on(
+    'consumer:quality',
+    ({ participantId, consumerId, score, producerScore, spatialLayer, temporalLayer }) => {
+      local
+        .get(participantId)
+        ?.notifyConsumerQuality({ consumerId, score, producerScore, spatialLayer, temporalLayer });
+    },
+  );
   sfu.socket.on('producer:closed', ({ sessionId, participantId, producerId }) => {
     deps.presence
       .removeProducer(sessionId, producerId)

@@ -5,25 +5,42 @@ import {
   type ConferenceRequest,
   type ConferenceRequestName,
   type ConferenceResponses,
+  type ConsumerQuality,
   type LobbyGuest,
   type MediaByteCounts,
   type MediaSource,
   type Participant,
   type ProducerInfo,
+  type ScreenSharePolicy,
   type SessionEndReason,
+  type SessionMediaReport,
   type TransportOptions,
 } from '@telemed/contract';
 import type { MessageKey } from '#lib/i18n.ts';
 import { JointReadSession } from '#lib/joint-read/joint-read-session.svelte.ts';
 import { openPreferredMedia } from '#lib/precall/device-preferences.ts';
+import {
+  qualityLevel,
+  readRtp,
+  rtpRate,
+  worst,
+  type ConnectionQuality,
+  type RtpReading,
+  type StatsEntry,
+} from './connection-quality.ts';
 import { openSignalingSocket, sendRequest, type SignalingSocket } from './signaling-socket.ts';
+import { spokeNow } from './tile-layout.ts';
 
 /**
  * The browser side of one participant in a session: signaling socket, mediasoup Device, one
- * send and one receive transport, the local microphone and camera producers and a consumer for
- * every remote producer. Its `$state` fields drive the room page. Observers only receive. The
- * host also sees the waiting room and admits or rejects guests. Browser-only: the room page
- * imports it dynamically, never during SSR.
+ * send and one receive transport, the local microphone and camera producers (and a shared
+ * screen, with its sound if chosen) and a consumer for every remote producer. Remote videos are
+ * forwarded by the SFU only while a tile shows them, at the simulcast layer the tile's size
+ * needs (`showVideos`); each participant's connection quality is sampled from WebRTC statistics
+ * and the SFU's scores. Its `$state` fields drive the room page. Observers only receive. The
+ * host also sees the waiting room, admits or rejects guests, sets the screen-share policy and
+ * reads the session's media stats. Browser-only: the room page imports it dynamically, never
+ * during SSR.
  */
 
 export type ConferenceState = 'idle' | 'joining' | 'joined' | 'left' | 'failed';
@@ -34,9 +51,26 @@ export interface RemoteParticipant {
   audioTrack: MediaStreamTrack | null;
   micMuted: boolean;
   cameraOff: boolean;
+  /** The screen they share, and its sound, if any. */
+  screenTrack: MediaStreamTrack | null;
+  screenAudioTrack: MediaStreamTrack | null;
+  /** Whether the SFU forwards their camera to this browser now (their tile shows it). */
+  cameraReceiving: boolean;
+  quality: ConnectionQuality | null;
 }
 
+/** A remote video a tile shows, and the spatial layer its size needs (null: the source's only one). */
+export interface VideoDemand {
+  participantId: string;
+  source: 'camera' | 'screen';
+  spatialLayer: number | null;
+}
+
+export type ScreenShareProblem = 'screenShareRefused' | 'screenShareFailed';
+
 const CONNECT_TIMEOUT_MS = 15_000;
+/** How often tiles' connection quality is sampled. */
+const QUALITY_SAMPLE_MS = 3_000;
 
 /** Three simulcast layers (quarter, half, full resolution) so each receiver gets what fits its link. */
 const CAMERA_SIMULCAST: types.RtpEncodingParameters[] = [
@@ -44,6 +78,17 @@ const CAMERA_SIMULCAST: types.RtpEncodingParameters[] = [
   { rid: 'r1', scaleResolutionDownBy: 2, maxBitrate: 500_000, scalabilityMode: 'L1T3' },
   { rid: 'r2', scaleResolutionDownBy: 1, maxBitrate: 1_200_000, scalabilityMode: 'L1T3' },
 ];
+
+/**
+ * A shared screen: one full-resolution stream whose temporal layers let the SFU drop frames
+ * rather than sharpness for a receiver on a thin link (slides and reports must stay legible).
+ */
+const SCREEN_ENCODINGS: types.RtpEncodingParameters[] = [{ maxBitrate: 1_500_000, scalabilityMode: 'L1T3' }];
+const SCREEN_CONSTRAINTS: MediaTrackConstraints = {
+  width: { max: 1920 },
+  height: { max: 1080 },
+  frameRate: { max: 30 },
+};
 
 const CAMERA_CONSTRAINTS: MediaTrackConstraints = {
   width: { ideal: 1280 },
@@ -55,6 +100,21 @@ const MICROPHONE_CONSTRAINTS: MediaTrackConstraints = {
   noiseSuppression: true,
   autoGainControl: true,
 };
+
+/** A consumer with what the tiles asked of it and what was last measured of it. */
+interface ConsumerEntry {
+  consumer: types.Consumer;
+  participantId: string;
+  source: MediaSource;
+  /** What the SFU was last told: forwarding on or off, and the preferred spatial layer. */
+  applied: { receive: boolean; spatialLayer: number | null };
+  reading: RtpReading | null;
+  rate: { kbps: number | null; lossPercent: number | null };
+  /** The SFU's latest scores and forwarded layer. */
+  serverQuality: ConsumerQuality | null;
+}
+
+const demandKey = (participantId: string, source: MediaSource) => `${source}:${participantId}`;
 
 export class ConferenceRoom {
   state = $state<ConferenceState>('idle');
@@ -77,6 +137,15 @@ export class ConferenceRoom {
   jointRead = $state.raw<JointReadSession | null>(null);
   /** Counts the cases attached during the call (the page reloads its case list on each). */
   casesAttached = $state(0);
+  /** Remote participants by how recently they spoke, latest first (for last-N and speaker view). */
+  speakingOrder = $state<string[]>([]);
+  /** This browser's own shared screen, while it shares one. */
+  screenStream = $state<MediaStream | null>(null);
+  screenShareStarting = $state(false);
+  screenShareProblem = $state<ScreenShareProblem | null>(null);
+  screenSharePolicy = $state<ScreenSharePolicy>({ allowMultiple: false });
+  /** This browser's own connection: what it sends, its round trip to the media server. */
+  localQuality = $state<ConnectionQuality | null>(null);
 
   private readonly sessionId: string;
   private readonly signalingUrl: string;
@@ -87,8 +156,17 @@ export class ConferenceRoom {
   private sendTransport: types.Transport | null = null;
   private recvTransport: types.Transport | null = null;
   private readonly producers = new Map<MediaSource, types.Producer>();
-  /** Consumers by consumer id, with the participant they belong to. */
-  private readonly consumers = new Map<string, { consumer: types.Consumer; participantId: string }>();
+  /** Consumers by consumer id. */
+  private readonly consumers = new Map<string, ConsumerEntry>();
+  /** The remote videos the tiles show, with the spatial layer each needs (see `showVideos`). */
+  private shownVideos = new Map<string, number | null>();
+  /** Consumers whose demand is being sent to the SFU, and those to send again after that. */
+  private readonly syncing = new Set<string>();
+  private readonly resync = new Set<string>();
+  private localReading: RtpReading | null = null;
+  private qualityTimer: ReturnType<typeof setInterval> | null = null;
+  /** A slow sample (a busy machine) is not overtaken by the next one. */
+  private sampling = false;
   /** Remote producers known from signaling, by producer id. */
   private readonly remoteProducers = new Map<string, ProducerInfo>();
   /** Events that arrive while joining are applied once the transports exist. */
@@ -127,7 +205,15 @@ export class ConferenceRoom {
       });
       this.self = joined.self;
       this.activeSpeakerId = joined.activeSpeakerId;
+      this.speakingOrder = spokeNow(
+        [],
+        joined.activeSpeakerId === joined.self.participantId ? null : joined.activeSpeakerId,
+      );
       this.mayAdmit = joined.mayAdmit;
+      void this.request('screenShare:policy', {}).then(
+        (policy) => (this.screenSharePolicy = policy),
+        (error: unknown) => console.error('reading the screen-share policy failed', error),
+      );
       if (joined.mayAdmit) void this.refreshWaitingGuests();
       for (const participant of joined.participants) this.addRemote(participant);
       const sending = this.mayProduceMedia && joined.mayProduceMedia;
@@ -145,7 +231,16 @@ export class ConferenceRoom {
         // Late joiners and reconnects get the joint read's whole state at once.
         this.jointRead?.start(joined.self.participantId),
       ]);
-      if (!this.leaving) this.state = 'joined';
+      if (!this.leaving) {
+        this.state = 'joined';
+        this.qualityTimer = setInterval(() => {
+          if (this.sampling) return;
+          this.sampling = true;
+          void this.sampleQuality()
+            .catch((error: unknown) => console.error('sampling the connection quality failed', error))
+            .finally(() => (this.sampling = false));
+        }, QUALITY_SAMPLE_MS);
+      }
     } catch (error) {
       if (this.leaving) return; // left while still joining: "left" stands
       const forbidden = error instanceof ContractError && error.code === 'forbidden';
@@ -202,6 +297,117 @@ export class ConferenceRoom {
     this.cameraOff = false;
     this.replaceLocalTrack('video', track);
     await this.request('producer:resume', { producerId: producer.id });
+  }
+
+  /** Whether this browser may start sharing now: someone else's share blocks it unless the host allows more. */
+  get screenShareBlockedBy(): RemoteParticipant | null {
+    if (this.screenSharePolicy.allowMultiple) return null;
+    return this.remotes.find((remote) => remote.screenTrack !== null) ?? null;
+  }
+
+  /**
+   * Shares a screen, window or tab the user picks (with its sound when asked and offered). The
+   * SFU refuses it while someone else shares, unless the host allows several shares. Ending it
+   * from the browser's own "stop sharing" bar ends it here too.
+   */
+  async startScreenShare(options: { withAudio: boolean }): Promise<void> {
+    const transport = this.sendTransport;
+    if (!transport || this.screenStream || this.screenShareStarting) return;
+    this.screenShareStarting = true;
+    this.screenShareProblem = null;
+    let stream: MediaStream;
+    try {
+      stream = await navigator.mediaDevices.getDisplayMedia({ video: SCREEN_CONSTRAINTS, audio: options.withAudio });
+    } catch (error) {
+      this.screenShareStarting = false;
+      // The user closed the browser's picker: nothing went wrong.
+      if (!(error instanceof DOMException && error.name === 'NotAllowedError')) {
+        this.screenShareProblem = 'screenShareFailed';
+        console.error('screen capture failed', error);
+      }
+      return;
+    }
+    const [video] = stream.getVideoTracks();
+    const [audio] = options.withAudio ? stream.getAudioTracks() : [];
+    if (!video) {
+      this.screenShareStarting = false;
+      for (const track of stream.getTracks()) track.stop();
+      return;
+    }
+    this.screenStream = stream;
+    video.addEventListener('ended', () => void this.stopScreenShare());
+    try {
+      const vp8 = this.vp8Codec();
+      this.producers.set(
+        'screen',
+        await transport.produce({
+          track: video,
+          encodings: SCREEN_ENCODINGS,
+          ...(vp8 ? { codec: vp8 } : {}),
+          stopTracks: false,
+          appData: { source: 'screen' },
+        }),
+      );
+      if (audio && this.screenStream === stream) {
+        this.producers.set(
+          'screen-audio',
+          await transport.produce({
+            track: audio,
+            codecOptions: { opusStereo: true, opusFec: true },
+            stopTracks: false,
+            appData: { source: 'screen-audio' },
+          }),
+        );
+      }
+    } catch (error) {
+      const refused = error instanceof ContractError && error.code === 'conflict';
+      this.screenShareProblem = refused ? 'screenShareRefused' : 'screenShareFailed';
+      if (!refused) console.error('sharing the screen failed', error);
+      await this.stopScreenShare();
+    } finally {
+      this.screenShareStarting = false;
+    }
+    // Stopped (by the browser's bar) while the producers were being created.
+    if (!this.screenStream) await this.stopScreenShare();
+  }
+
+  async stopScreenShare(): Promise<void> {
+    const stream = this.screenStream;
+    this.screenStream = null;
+    for (const source of ['screen-audio', 'screen'] as const) {
+      const producer = this.producers.get(source);
+      if (!producer) continue;
+      this.producers.delete(source);
+      producer.close();
+      await this.request('producer:close', { producerId: producer.id }).catch((error: unknown) => {
+        // Gone already (the call ended, or the SFU closed it): nothing left to stop.
+        if (!(error instanceof ContractError)) console.error('stopping the screen share failed', error);
+      });
+    }
+    for (const track of stream?.getTracks() ?? []) track.stop();
+  }
+
+  /** The host allows several screen shares at once, or one only. */
+  async setScreenSharePolicy(allowMultiple: boolean): Promise<void> {
+    this.screenSharePolicy = await this.request('screenShare:setPolicy', { allowMultiple });
+  }
+
+  /** The host's view of everyone's media at the SFU. */
+  mediaStats(): Promise<SessionMediaReport> {
+    return this.request('session:media-stats', {});
+  }
+
+  /**
+   * The remote videos the tiles show now, with the layer each needs: the SFU forwards these
+   * (at most that layer) and pauses every other video consumer of this browser.
+   */
+  showVideos(demands: readonly VideoDemand[]): void {
+    this.shownVideos = new Map(
+      demands.map((demand) => [demandKey(demand.participantId, demand.source), demand.spatialLayer]),
+    );
+    for (const [consumerId, entry] of this.consumers) {
+      if (entry.consumer.kind === 'video') this.syncConsumer(consumerId);
+    }
   }
 
   /** Bytes sent and received so far, from the transports' WebRTC statistics. */
@@ -277,13 +483,21 @@ export class ConferenceRoom {
         producer.paused = paused;
         this.updateRemote(producer.participantId, (remote) => {
           if (producer.source === 'microphone') remote.micMuted = paused;
-          else remote.cameraOff = paused;
+          if (producer.source === 'camera') remote.cameraOff = paused;
         });
       }),
     );
     socket.on('consumer:closed', ({ consumerId }) => whenReady(() => this.closeConsumer(consumerId)));
     socket.on('speaker:active', ({ participantId }) => {
       this.activeSpeakerId = participantId;
+      if (participantId !== this.self?.participantId) this.speakingOrder = spokeNow(this.speakingOrder, participantId);
+    });
+    socket.on('screenShare:policy', (policy) => {
+      this.screenSharePolicy = policy;
+    });
+    socket.on('consumer:quality', (quality) => {
+      const entry = this.consumers.get(quality.consumerId);
+      if (entry) entry.serverQuality = quality;
     });
     socket.on('lobby:waiting', ({ sessionId, waiting }) => {
       if (sessionId === this.sessionId && this.mayAdmit) this.waitingGuests = waiting;
@@ -354,7 +568,7 @@ export class ConferenceRoom {
       );
     }
     if (video) {
-      const vp8 = this.device?.rtpCapabilities.codecs?.find((codec) => codec.mimeType.toLowerCase() === 'video/vp8');
+      const vp8 = this.vp8Codec();
       this.producers.set(
         'camera',
         await transport.produce({
@@ -384,17 +598,36 @@ export class ConferenceRoom {
         rtpParameters: options.rtpParameters as types.RtpParameters,
       });
       const track = consumer.track;
-      this.consumers.set(consumer.id, { consumer, participantId: options.participantId });
+      this.consumers.set(consumer.id, {
+        consumer,
+        participantId: options.participantId,
+        source: options.source,
+        applied: { receive: false, spatialLayer: null },
+        reading: null,
+        rate: { kbps: null, lossPercent: null },
+        serverQuality: null,
+      });
       this.updateRemote(options.participantId, (remote) => {
-        if (options.kind === 'audio') {
-          remote.audioTrack = track;
-          remote.micMuted = producer.paused;
-        } else {
-          remote.videoTrack = track;
-          remote.cameraOff = producer.paused;
+        switch (options.source) {
+          case 'microphone':
+            remote.audioTrack = track;
+            remote.micMuted = producer.paused;
+            break;
+          case 'camera':
+            remote.videoTrack = track;
+            remote.cameraOff = producer.paused;
+            break;
+          case 'screen':
+            remote.screenTrack = track;
+            break;
+          case 'screen-audio':
+            remote.screenAudioTrack = track;
+            break;
         }
       });
-      await this.request('consumer:resume', { consumerId: consumer.id });
+      // Sound always plays; a video starts once a tile shows it (created paused at the SFU).
+      if (options.kind === 'audio') await this.request('consumer:resume', { consumerId: consumer.id });
+      else this.syncConsumer(consumer.id);
     } catch (error) {
       // The other side left (or stopped that media) meanwhile: nothing to receive, not a failure.
       if (!(error instanceof ContractError && error.code === 'not_found')) throw error;
@@ -418,14 +651,29 @@ export class ConferenceRoom {
     entry.consumer.close();
     this.updateRemote(entry.participantId, (remote) => {
       if (remote.audioTrack === entry.consumer.track) remote.audioTrack = null;
-      if (remote.videoTrack === entry.consumer.track) remote.videoTrack = null;
+      if (remote.videoTrack === entry.consumer.track) {
+        remote.videoTrack = null;
+        remote.cameraReceiving = false;
+      }
+      if (remote.screenTrack === entry.consumer.track) remote.screenTrack = null;
+      if (remote.screenAudioTrack === entry.consumer.track) remote.screenAudioTrack = null;
     });
   }
 
   private addRemote(participant: Participant): void {
     if (participant.participantId === this.self?.participantId) return;
     if (this.remotes.some((remote) => remote.participant.participantId === participant.participantId)) return;
-    this.remotes.push({ participant, videoTrack: null, audioTrack: null, micMuted: false, cameraOff: false });
+    this.remotes.push({
+      participant,
+      videoTrack: null,
+      audioTrack: null,
+      micMuted: false,
+      cameraOff: false,
+      screenTrack: null,
+      screenAudioTrack: null,
+      cameraReceiving: false,
+      quality: null,
+    });
   }
 
   private removeRemote(participantId: string): void {
@@ -433,6 +681,7 @@ export class ConferenceRoom {
       if (entry.participantId === participantId) this.closeConsumer(consumerId);
     }
     this.remotes = this.remotes.filter((remote) => remote.participant.participantId !== participantId);
+    this.speakingOrder = this.speakingOrder.filter((id) => id !== participantId);
     if (this.activeSpeakerId === participantId) this.activeSpeakerId = null;
   }
 
@@ -445,6 +694,111 @@ export class ConferenceRoom {
     const current = this.localStream;
     const kept = current ? (kind === 'video' ? current.getAudioTracks() : current.getVideoTracks()) : [];
     this.localStream = new MediaStream(track ? [...kept, track] : kept);
+  }
+
+  private vp8Codec(): types.RtpCodecCapability | undefined {
+    return this.device?.rtpCapabilities.codecs?.find((codec) => codec.mimeType.toLowerCase() === 'video/vp8');
+  }
+
+  /** Sends a video consumer's demand to the SFU, one request at a time per consumer, the latest demand last. */
+  private syncConsumer(consumerId: string): void {
+    if (this.syncing.has(consumerId)) {
+      this.resync.add(consumerId);
+      return;
+    }
+    this.syncing.add(consumerId);
+    void this.applyDemand(consumerId)
+      .catch((error: unknown) => {
+        // The consumer closed meanwhile (its producer left): nothing to forward any more.
+        if (!(error instanceof ContractError)) console.error('changing what the media server forwards failed', error);
+      })
+      .finally(() => {
+        this.syncing.delete(consumerId);
+        if (this.resync.delete(consumerId) && this.consumers.has(consumerId)) this.syncConsumer(consumerId);
+      });
+  }
+
+  private async applyDemand(consumerId: string): Promise<void> {
+    const entry = this.consumers.get(consumerId);
+    if (!entry) return;
+    const key = demandKey(entry.participantId, entry.source);
+    const receive = this.shownVideos.has(key);
+    const spatialLayer = this.shownVideos.get(key) ?? null;
+    const { applied } = entry;
+    // The layer first, so a resumed video starts at the size its tile needs.
+    if (receive && spatialLayer !== null && spatialLayer !== applied.spatialLayer) {
+      await this.request('consumer:layers', { consumerId, spatialLayer });
+      applied.spatialLayer = spatialLayer;
+    }
+    if (receive !== applied.receive) {
+      await this.request(receive ? 'consumer:resume' : 'consumer:pause', { consumerId });
+      applied.receive = receive;
+    }
+    if (entry.source === 'camera')
+      this.updateRemote(entry.participantId, (remote) => (remote.cameraReceiving = receive));
+  }
+
+  /** Each tile's connection quality, from the browser's statistics and the SFU's scores and layers. */
+  private async sampleQuality(): Promise<void> {
+    const entries = [...this.consumers.values()];
+    const readings = await Promise.all(
+      entries.map(async (entry) => readRtp(statsEntries(await entry.consumer.getStats().catch(() => null)), 'inbound')),
+    );
+    for (const [index, entry] of entries.entries()) {
+      const reading = readings[index];
+      if (!reading) continue;
+      entry.rate = rtpRate(entry.reading, reading);
+      entry.reading = reading;
+    }
+    for (const remote of this.remotes) {
+      const own = entries.filter((entry) => entry.participantId === remote.participant.participantId && entry.reading);
+      if (own.length === 0) continue;
+      const video =
+        own.find((entry) => entry.source === 'camera') ?? own.find((entry) => entry.consumer.kind === 'video');
+      const scored = video?.serverQuality ?? own.find((entry) => entry.serverQuality)?.serverQuality ?? null;
+      const rates = own.map((entry) => entry.rate.kbps).filter((kbps) => kbps !== null);
+      const lossPercent = own.reduce<number | null>((loss, entry) => worst(loss, entry.rate.lossPercent), null);
+      const roundTripTimeMs =
+        own.find((entry) => entry.reading?.roundTripTimeMs !== null)?.reading?.roundTripTimeMs ?? null;
+      const score = scored ? Math.min(scored.score, scored.producerScore) : null;
+      remote.quality = {
+        level: qualityLevel({ roundTripTimeMs, lossPercent, score }),
+        roundTripTimeMs,
+        lossPercent,
+        sendKbps: null,
+        receiveKbps: rates.length ? rates.reduce((sum, kbps) => sum + kbps, 0) : null,
+        spatialLayer: video?.serverQuality?.spatialLayer ?? null,
+        temporalLayer: video?.serverQuality?.temporalLayer ?? null,
+        frameHeight: video?.reading?.frameHeight ?? null,
+        score: scored?.score ?? null,
+        producerScore: scored?.producerScore ?? null,
+      };
+    }
+    await this.sampleLocalQuality();
+  }
+
+  private async sampleLocalQuality(): Promise<void> {
+    const producers = [...this.producers.values()];
+    if (producers.length === 0) return;
+    const reports = await Promise.all(producers.map((producer) => producer.getStats().catch(() => null)));
+    const reading = readRtp(reports.flatMap(statsEntries), 'outbound');
+    if (!reading) return;
+    const rate = rtpRate(this.localReading, reading);
+    this.localReading = reading;
+    const camera = this.producers.get('camera');
+    const cameraReading = camera ? readRtp(statsEntries(reports[producers.indexOf(camera)] ?? null), 'outbound') : null;
+    this.localQuality = {
+      level: qualityLevel({ roundTripTimeMs: reading.roundTripTimeMs, lossPercent: rate.lossPercent, score: null }),
+      roundTripTimeMs: reading.roundTripTimeMs,
+      lossPercent: rate.lossPercent,
+      sendKbps: rate.kbps,
+      receiveKbps: null,
+      spatialLayer: null,
+      temporalLayer: null,
+      frameHeight: cameraReading?.frameHeight ?? null,
+      score: null,
+      producerScore: null,
+    };
   }
 
   /** Resolves once the send transport carries media (or, with nothing to send, the receive one). */
@@ -468,6 +822,14 @@ export class ConferenceRoom {
   private teardown(): void {
     this.pending = null;
     this.jointRead?.dispose();
+    if (this.qualityTimer) clearInterval(this.qualityTimer);
+    this.qualityTimer = null;
+    for (const track of this.screenStream?.getTracks() ?? []) track.stop();
+    this.screenStream = null;
+    this.screenShareStarting = false;
+    this.localQuality = null;
+    this.localReading = null;
+    this.speakingOrder = [];
     for (const { consumer } of this.consumers.values()) consumer.close();
     this.consumers.clear();
     this.remoteProducers.clear();
@@ -491,6 +853,13 @@ export class ConferenceRoom {
     this.state = 'failed';
     this.teardown();
   }
+}
+
+/** The entries of a WebRTC statistics report (none when there is no report). */
+function statsEntries(report: RTCStatsReport | null): StatsEntry[] {
+  const entries: StatsEntry[] = [];
+  report?.forEach((entry: StatsEntry) => entries.push(entry));
+  return entries;
 }
 
 /**
