@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { ContractError, type DtlsParameters, type SctpStreamParameters } from '@telemed/contract';
 import type { RequestHandlers } from '@telemed/contract/server';
 import type { ProbeProtocol, ProbeTransport, SfuResponses, sfuRequestSchemas } from '@telemed/contract/sfu-rpc';
+import { browserTransportOptions } from './browser-transport.ts';
 import { routerMediaCodecs } from './media-codecs.ts';
 import { mediasoupCall } from './session-router.ts';
 import type { MediaWorker, WorkerPool } from './worker-pool.ts';
@@ -84,24 +85,7 @@ export class ConnectivityProbes {
     return {
       probeId,
       routerRtpCapabilities: router.rtpCapabilities,
-      transport: {
-        id: transport.id,
-        iceParameters: transport.iceParameters,
-        // Only what the browser needs: never the listening IP behind the announced address.
-        iceCandidates: transport.iceCandidates.map(
-          ({ foundation, priority, address, protocol: candidateProtocol, port, type, tcpType }) => ({
-            foundation,
-            priority,
-            address,
-            protocol: candidateProtocol,
-            port,
-            type,
-            ...(tcpType ? { tcpType } : {}),
-          }),
-        ),
-        dtlsParameters: transport.dtlsParameters,
-        sctpParameters: sctpParametersOf(transport),
-      },
+      transport: { ...browserTransportOptions(transport), sctpParameters: sctpParametersOf(transport) },
       mediaPorts: this.options.pool.ports().map(({ port }) => port),
       expiresInMs: this.options.lifetimeMs,
     };

@@ -16,6 +16,7 @@ import type {
   TransportOptions,
 } from '@telemed/contract';
 import type { SessionMediaStats } from '@telemed/contract/sfu-rpc';
+import { browserTransportOptions } from './browser-transport.ts';
 
 /** What a session's media does on its own, reported to the signaling node that owns the participant. */
 export interface SessionRouterEvents {
@@ -165,22 +166,7 @@ export class SessionRouter {
     transport.observer.on('close', () => {
       if (participant.transports.get(direction) === transport) participant.transports.delete(direction);
     });
-    return {
-      id: transport.id,
-      iceParameters: transport.iceParameters,
-      iceCandidates: transport.iceCandidates.map(
-        ({ foundation, priority, address, protocol, port, type, tcpType }) => ({
-          foundation,
-          priority,
-          address,
-          protocol,
-          port,
-          type,
-          ...(tcpType ? { tcpType } : {}),
-        }),
-      ),
-      dtlsParameters: transport.dtlsParameters,
-    };
+    return browserTransportOptions(transport);
   }
 
   async connectTransport(
