@@ -289,7 +289,8 @@ describe('the call’s media with five sites', () => {
     await tanaka.click('figure[data-tile-size="stage"] [data-testid="quality-indicator"]');
     const details = tanaka.locator('figure[data-tile-size="stage"] [data-testid="quality-details"]');
     await details.waitFor();
-    expect(await details.innerText()).toMatch(/\d+ (kbps|Mbps)[\s\S]*S\d T\d/);
+    // The layer shows once the SFU has reported one for this consumer (it follows the figures).
+    await expect.poll(() => details.innerText(), { timeout: 30_000 }).toMatch(/\d+ (kbps|Mbps)[\s\S]*S\d T\d/);
     await tanaka.keyboard.press('Escape');
 
     // The host's media stats list all five, with what each receiver paused.
