@@ -8,9 +8,11 @@ import {
   AccountStore,
   AuditLog,
   SessionAdmission,
+  SessionChatLog,
   SessionStore,
   SiteStore,
   connectRedis,
+  publishDomainEvent,
   type RedisClient,
 } from '@telemed/domain';
 import type { SignalingConfig } from './config.ts';
@@ -22,6 +24,7 @@ import {
 } from './conference-participant.ts';
 import { ConferencePresence } from './conference-presence.ts';
 import { JointReadStore } from './joint-read-store.ts';
+import { RaisedHands } from './raised-hands.ts';
 import { SessionAccessWatch } from './session-access-watch.ts';
 import { SfuClient } from './sfu-client.ts';
 
@@ -87,6 +90,9 @@ export async function startSignalingService(config: SignalingConfig, logger: Log
     admission: new SessionAdmission(redis, logger),
     presence: new ConferencePresence(redis, logger),
     jointRead: new JointReadStore(redis, logger),
+    chat: new SessionChatLog(redis, logger),
+    hands: new RaisedHands(redis, logger),
+    publish: (event) => publishDomainEvent(redis, event),
     sfu,
     logger,
     local,
