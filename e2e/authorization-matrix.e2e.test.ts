@@ -29,6 +29,7 @@ const actions = [
   'attach-case',
   'share-study-live',
   'cancel-session',
+  'export-session-record',
   'open-room-page',
   'join-socket-room',
   'manage-sites',
@@ -51,6 +52,8 @@ function expected(role: Role, relation: Relation, action: Action): boolean {
     case 'edit-session':
     case 'attach-case':
     case 'cancel-session':
+    case 'export-session-record':
+      // The record (with its chat) also goes to the session's host, who is not among these accounts.
       return manages;
     case 'share-study-live':
       // Into the live session from the room's study browser: also invited coordinators.
@@ -136,6 +139,8 @@ describe('authorisation matrix', () => {
         return call('POST', `/api/v1/sessions/${id}/cases`, sampleCase);
       case 'cancel-session':
         return call('POST', `/api/v1/sessions/${(await spareSession()).id}/cancel`, {});
+      case 'export-session-record':
+        return call('GET', `/api/v1/sessions/${id}/record`);
       case 'open-room-page':
         return allowedStatus(page(stack.webUrl, who, `/sessions/${id}`).then((response) => response.status));
       case 'join-socket-room':

@@ -17,6 +17,10 @@ export const errorCodes = [
   'not_found',
   /** The request is valid but does not fit the current state (e.g. not joined yet). */
   'conflict',
+  /** Too many requests of this kind in a short time (e.g. chat messages); try again shortly. */
+  'rate_limited',
+  /** A bounded store is full (e.g. a session's chat); nothing was dropped to make room. */
+  'limit_reached',
   /** The media server did not answer or refused. */
   'sfu_unavailable',
   /** Anything else; details are in the server log, never in the message. */

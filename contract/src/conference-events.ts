@@ -6,6 +6,9 @@ import {
   type ConferenceMediaNotifications,
   type ConferenceMediaResponses,
 } from './conference-media.ts';
+import { chatTextSchema, type ChatHistoryPage, type ChatMessage } from './chat.ts';
+import type { FloorSnapshot, RaisedHand } from './floor-control.ts';
+import type { RecordingState } from './recording-consent.ts';
 import { jointReadChangeSchema, type JointReadState, type JointReadUpdate, type SiteReadiness } from './joint-read.ts';
 import {
   dtlsParametersSchema,
@@ -90,6 +93,8 @@ export const sessionEndReasons = [
   'host-deactivated',
   /** This account may no longer be in the session (uninvited, or deactivated). */
   'access-revoked',
+  /** The host removed this account from the session; only the host can let it back in. */
+  'removed',
 ] as const;
 export type SessionEndReason = (typeof sessionEndReasons)[number];
 
@@ -217,6 +222,32 @@ export const conferenceRequestSchemas = {
   ...connectivityProbeRequestSchemas,
   // Screen-share policy, consumer pause and layers, the host's media stats: see conference-media.ts.
   ...conferenceMediaRequestSchemas,
+
+  // Chat, floor control and the recording guard of the session this socket is in.
+
+  /**
+   * A chat message to everyone in the session, optionally pointing to a study of the session's
+   * cases (else `not_found`). `rate_limited` beyond CHAT_RATE_LIMIT, `limit_reached` once the
+   * session's chat holds CHAT_MAX_MESSAGES_PER_SESSION messages.
+   */
+  'chat:send': z.strictObject({ text: chatTextSchema, studyInstanceUid: grantedStudyUidSchema.optional() }),
+  /** The newest page of the chat, or the page before `beforeSeq`. */
+  'chat:history': z.strictObject({ beforeSeq: z.int().min(1).max(1_000_000).optional() }),
+  /** Raised hands in order, and whether this participant controls the floor. */
+  'floor:state': z.strictObject({}),
+  /** Raise or lower one's own hand. */
+  'floor:hand': z.strictObject({ raised: z.boolean() }),
+  /** Host only (else `forbidden`): lower a participant's hand. */
+  'floor:lower-hand': z.strictObject({ participantId: z.uuid() }),
+  /**
+   * Host only (else `forbidden`): pause a participant's microphone on the media server and tell
+   * them. There is no way back from here for the host: only the participant unmutes.
+   */
+  'floor:mute': z.strictObject({ participantId: z.uuid() }),
+  /** Host only (else `forbidden`): end a participant's call; the account needs the host's admission to return. */
+  'floor:remove': z.strictObject({ participantId: z.uuid() }),
+  /** Whether recording is allowed in this session, and whether it runs. */
+  'recording:state': z.strictObject({}),
 } as const;
 
 export type ConferenceRequestName = keyof typeof conferenceRequestSchemas;
@@ -243,6 +274,14 @@ export interface ConferenceResponses extends ConnectivityProbeResponses, Confere
   'jointRead:change': { seq: number };
   'jointRead:presenter': JointReadSnapshot;
   'jointRead:progress': Record<string, never>;
+  'chat:send': { message: ChatMessage };
+  'chat:history': ChatHistoryPage;
+  'floor:state': FloorSnapshot;
+  'floor:hand': { hands: RaisedHand[] };
+  'floor:lower-hand': { hands: RaisedHand[] };
+  'floor:mute': Record<string, never>;
+  'floor:remove': Record<string, never>;
+  'recording:state': RecordingState;
 }
 
 /** The joint read as a participant sees it on joining, after a hand-off or a gap. */
@@ -279,6 +318,14 @@ export interface ConferenceNotifications extends ConferenceMediaNotifications {
   'jointRead:state': (state: JointReadState) => void;
   /** Per-site load progress of the shared series changed. */
   'jointRead:readiness': (event: { sites: SiteReadiness[] }) => void;
+  /** A chat message from someone else in the session. */
+  'chat:message': (message: ChatMessage) => void;
+  /** The raised hands changed (first raised first). */
+  'floor:hands': (event: { hands: RaisedHand[] }) => void;
+  /** To the participant whose microphone the host just muted (the media server already paused it). */
+  'floor:muted': (event: { sessionId: string }) => void;
+  /** Recording was allowed or forbidden (or, one day, started or stopped). */
+  'recording:state': (state: RecordingState) => void;
 }
 
 export type ConferenceClientEvents = {

@@ -4,3 +4,6 @@ export * from './conference-events.ts';
 export * from './conference-media.ts';
 export * from './joint-read.ts';
 export * from './qa-hooks.ts';
+export * from './chat.ts';
+export * from './floor-control.ts';
+export * from './recording-consent.ts';

@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { mayAttachCase, mayManageCallMedia, mayShareStudies } from './access-policy.ts';
+import {
+  isSessionStudy,
+  joinRefusal,
+  mayAttachCase,
+  mayControlFloor,
+  mayExportSessionRecord,
+  mayManageCallMedia,
+  mayPostInChat,
+  mayShareStudies,
+  mayStartRecording,
+} from './access-policy.ts';
 import type { Account, Role, Session } from './records.ts';
 
 const now = new Date('2030-04-01T01:00:00Z');
@@ -32,6 +42,7 @@ function session(hostAccountId: string, invitedAccountIds: string[], startsInMs:
     invitedAccountIds,
     status: 'scheduled',
     cases: [],
+    recordingAllowed: false,
     sequence: 0,
     createdAt: now.toISOString(),
     updatedAt: now.toISOString(),
@@ -79,5 +90,77 @@ describe("running the call's media", () => {
     expect(mayManageCallMedia(host, live)).toBe(true);
     for (const other of [coordinator, admin, doctor]) expect(mayManageCallMedia(other, live)).toBe(false);
     expect(mayManageCallMedia({ ...host, active: false }, live)).toBe(false);
+  });
+});
+
+describe('the call: floor, chat, removal, record and recording', () => {
+  const host = account(['specialist'], 'hub');
+  const doctor = account(['site-doctor'], 'island');
+  const observer = account(['observer'], 'island');
+  const hubCoordinator = account(['coordinator'], 'hub');
+  const islandCoordinator = account(['coordinator'], 'island');
+  const admin = account(['admin'], 'hub');
+  const live = session(host.id, [doctor.id, observer.id, islandCoordinator.id], -10 * 60_000);
+
+  it('gives the floor to the host alone', () => {
+    expect(mayControlFloor(host, live)).toBe(true);
+    for (const other of [doctor, observer, hubCoordinator, islandCoordinator, admin]) {
+      expect(mayControlFloor(other, live)).toBe(false);
+    }
+    expect(mayControlFloor({ ...host, active: false }, live)).toBe(false);
+  });
+
+  it('keeps a removed account out, invited or admitted, until the host lets it back', () => {
+    const standing = { admitted: false, removed: false };
+    expect(joinRefusal(doctor, live, { ...standing, now })).toBeNull();
+    expect(joinRefusal(doctor, live, { admitted: false, removed: true, now })).toBe('removed');
+    expect(joinRefusal(hubCoordinator, live, { admitted: true, removed: true, now })).toBe('removed');
+    expect(joinRefusal(hubCoordinator, live, { admitted: true, removed: false, now })).toBeNull();
+    // Other refusals come first: a removed account of an ended session is refused for that.
+    const over = session(host.id, [doctor.id], -3 * hour);
+    expect(joinRefusal(doctor, over, { admitted: false, removed: true, now })).toBe('not-live');
+  });
+
+  it('lets everyone in the call chat, observers too, and links only the session’s studies', () => {
+    expect(mayPostInChat(observer)).toBe(true);
+    expect(mayPostInChat({ ...doctor, active: false })).toBe(false);
+    const withCase = {
+      ...live,
+      cases: [
+        {
+          id: crypto.randomUUID(),
+          patientRef: 'P-1',
+          summary: '',
+          studyInstanceUids: ['1.2.392.1', '1.2.392.2'],
+          consent: { documentNumber: 'IC-1', recordedBy: '医師', recordedAt: now.toISOString() },
+          patientSiteId: null,
+          deidentifyOutsidePatientSite: false,
+          attachedByAccountId: host.id,
+          attachedAt: now.toISOString(),
+        },
+      ],
+    };
+    expect(isSessionStudy(withCase, '1.2.392.2')).toBe(true);
+    expect(isSessionStudy(withCase, '1.2.392.3')).toBe(false);
+    expect(isSessionStudy(live, '1.2.392.1')).toBe(false);
+  });
+
+  it('lets the host and whoever manages the session export its record, at any time', () => {
+    const over = session(host.id, [doctor.id], -3 * hour);
+    for (const candidate of [live, over]) {
+      expect(mayExportSessionRecord(host, candidate, 'hub')).toBe(true);
+      expect(mayExportSessionRecord(hubCoordinator, candidate, 'hub')).toBe(true);
+      expect(mayExportSessionRecord(admin, candidate, 'hub')).toBe(true);
+      expect(mayExportSessionRecord(islandCoordinator, candidate, 'hub')).toBe(false);
+      expect(mayExportSessionRecord(doctor, candidate, 'hub')).toBe(false);
+    }
+    expect(mayExportSessionRecord({ ...host, active: false }, live, 'hub')).toBe(false);
+  });
+
+  it('lets a recording start only while live and only when allowed', () => {
+    expect(mayStartRecording(live, now)).toBe(false);
+    expect(mayStartRecording({ ...live, recordingAllowed: true }, now)).toBe(true);
+    expect(mayStartRecording({ ...session(host.id, [], 24 * hour), recordingAllowed: true }, now)).toBe(false);
+    expect(mayStartRecording({ ...live, recordingAllowed: true, status: 'cancelled' }, now)).toBe(false);
   });
 });

@@ -11,7 +11,10 @@ import type { Account, Role, Session, SessionCase, SessionStatus } from './recor
  *   own site (a colleague covering for the organiser).
  * - Everyone may see and join the sessions they host or are invited to (themselves or through
  *   their site); others may knock and wait for the host to admit them.
- * - Observers may watch and listen but not send camera or microphone.
+ * - Observers may watch and listen but not send camera or microphone; they chat and raise
+ *   their hand like everyone in the call.
+ * - In the call, the host controls the floor: lowers hands, mutes microphones (never unmutes)
+ *   and removes participants, who then stay out until the host admits them again.
  */
 
 /** The room opens this long before the scheduled start, for the technical check-in. */
@@ -61,19 +64,30 @@ export function maySeeAllSessions(account: Account): boolean {
   return mayScheduleSessions(account);
 }
 
-export type JoinRefusal = 'inactive' | 'not-live' | 'not-invited';
+export type JoinRefusal = 'inactive' | 'not-live' | 'not-invited' | 'removed';
+
+/** What the waiting room and the host decided about an account in one session (`SessionAdmission.standing`). */
+export interface JoinStanding {
+  /** Let in by the host from the waiting room. */
+  admitted: boolean;
+  /** Removed from the call by the host, and not let back in since. */
+  removed: boolean;
+}
 
 /**
  * Why the account may not enter the room now, or null when it may: the session must be live
- * and the account invited or admitted from the waiting room by the host.
+ * and the account invited or admitted from the waiting room by the host. An account the host
+ * removed stays out for the rest of the session, invited or not, until the host admits it
+ * again through the waiting room.
  */
 export function joinRefusal(
   account: Account,
   session: Session,
-  options: { admitted: boolean; now?: Date },
+  options: JoinStanding & { now?: Date },
 ): JoinRefusal | null {
   if (!account.active) return 'inactive';
   if (sessionPhase(session, options.now) !== 'live') return 'not-live';
+  if (options.removed) return 'removed';
   if (!isInvited(account, session) && !options.admitted) return 'not-invited';
   return null;
 }
@@ -94,6 +108,45 @@ export function mayAdmit(account: Account, session: Session): boolean {
  */
 export function mayManageCallMedia(account: Account, session: Session): boolean {
   return account.active && session.hostAccountId === account.id;
+}
+
+/**
+ * Lower others' hands, mute their microphones and remove them from the call: the host, like
+ * admitting guests. Nobody may unmute someone else: there is no rule for it because there is
+ * no way to do it.
+ */
+export function mayControlFloor(account: Account, session: Session): boolean {
+  return mayAdmit(account, session);
+}
+
+/**
+ * Write in the session's chat: everyone in the call (who is there was checked on joining),
+ * observers too — typing is how they ask.
+ */
+export function mayPostInChat(account: Pick<Account, 'active'>): boolean {
+  return account.active;
+}
+
+/** Whether a study is one of the session's cases (what a chat message may point to). */
+export function isSessionStudy(session: Pick<Session, 'cases'>, studyInstanceUid: string): boolean {
+  return session.cases.some((sessionCase) => sessionCase.studyInstanceUids.includes(studyInstanceUid));
+}
+
+/**
+ * Download the session's record (the session, its cases and its chat), during the session or
+ * long after: whoever manages it, and its host.
+ */
+export function mayExportSessionRecord(account: Account, session: Session, hostSiteId: string | null): boolean {
+  return mayManageSession(account, session, hostSiteId) || (account.active && session.hostAccountId === account.id);
+}
+
+/**
+ * Whether a recording of the call may start now: only while it is live and only when whoever
+ * manages the session allowed it. Nothing records yet; whatever will must ask here first, and
+ * the room shows every participant a recording banner while it runs.
+ */
+export function mayStartRecording(session: Session, now: Date = new Date()): boolean {
+  return session.recordingAllowed && sessionPhase(session, now) === 'live';
 }
 
 /** Send camera and microphone: everyone but pure observers. */

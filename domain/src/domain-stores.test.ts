@@ -80,14 +80,18 @@ describe('domain stores on a real Redis', () => {
     const demo = await sessions.get(DEMO_SESSION_ID);
     expect(demo).not.toBeNull();
     for (const account of demoAccounts.filter((demo) => demo.username !== 'kobayashi')) {
-      expect(joinRefusal((await accounts.findByUsername(account.username))!, demo!, { admitted: false })).toBeNull();
+      expect(
+        joinRefusal((await accounts.findByUsername(account.username))!, demo!, { admitted: false, removed: false }),
+      ).toBeNull();
     }
-    expect(joinRefusal(outsider!, demo!, { admitted: false })).toBe('not-invited');
-    expect(joinRefusal(outsider!, demo!, { admitted: true })).toBeNull();
-    expect(joinRefusal(outsider!, { ...demo!, invitedAccountIds: [outsider!.id] }, { admitted: false })).toBeNull();
+    expect(joinRefusal(outsider!, demo!, { admitted: false, removed: false })).toBe('not-invited');
+    expect(joinRefusal(outsider!, demo!, { admitted: true, removed: false })).toBeNull();
+    expect(
+      joinRefusal(outsider!, { ...demo!, invitedAccountIds: [outsider!.id] }, { admitted: false, removed: false }),
+    ).toBeNull();
     const sato = (await accounts.findByUsername('sato'))!;
-    expect(joinRefusal(sato, { ...demo!, status: 'cancelled' }, { admitted: false })).toBe('not-live');
-    expect(joinRefusal({ ...sato, active: false }, demo!, { admitted: false })).toBe('inactive');
+    expect(joinRefusal(sato, { ...demo!, status: 'cancelled' }, { admitted: false, removed: false })).toBe('not-live');
+    expect(joinRefusal({ ...sato, active: false }, demo!, { admitted: false, removed: false })).toBe('inactive');
     expect(await sessions.listFor(outsider!)).toEqual([]);
     expect((await sessions.listFor((await accounts.findByUsername('suzuki'))!)).map((s) => s.id)).toEqual([
       DEMO_SESSION_ID,

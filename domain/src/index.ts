@@ -25,3 +25,4 @@ export * from './calendar-feed-store.ts';
 export * from './account-deactivation.ts';
 export * from './field-changes.ts';
 export * from './study-prefetch.ts';
+export * from './session-chat-log.ts';

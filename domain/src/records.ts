@@ -124,6 +124,11 @@ export const sessionSchema = z.object({
    */
   status: z.enum(sessionStatuses),
   cases: z.array(sessionCaseSchema).default([]),
+  /**
+   * Whoever manages the session allows the call to be recorded (off unless someone turns it on).
+   * Nothing records yet; when something does, it may only start with this on (`mayStartRecording`).
+   */
+  recordingAllowed: z.boolean().default(false),
   /** Bumped on every change; the iCalendar SEQUENCE and the optimistic-concurrency check. */
   sequence: z.number().int().nonnegative().default(0),
   createdAt: z.iso.datetime(),

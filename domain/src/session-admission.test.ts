@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestRedis, type PrivateRedis } from '../../stack/private-redis.ts';
 import { connectRedis, type RedisClient } from './redis.ts';
-import { ADMISSION_KEPT_AFTER_END_MS, SessionAdmission, admittedKey, waitingKey } from './session-admission.ts';
+import {
+  ADMISSION_KEPT_AFTER_END_MS,
+  SessionAdmission,
+  admittedKey,
+  removedKey,
+  waitingKey,
+} from './session-admission.ts';
 
 const warnings: { details: object; message: string }[] = [];
 const recorder = { warn: (details: object, message: string) => warnings.push({ details, message }) };
@@ -91,6 +97,30 @@ describe('the waiting room on a real Redis', () => {
     await admission.keepFor(later);
     expect(await redis.pExpireTime(admittedKey(session.id))).toBe(expected + 86_400_000);
     expect(await redis.pExpireTime(waitingKey(session.id))).toBe(expected + 86_400_000);
+  });
+
+  it('keeps a removed account out until the host admits it again', async () => {
+    const session = liveSession();
+    const [yamada, invited] = [guest('山田 太郎'), guest('招待 済')];
+    await admission.knock(session, yamada);
+    await admission.admit(session, yamada.accountId);
+    expect(await admission.standing(session.id, yamada.accountId)).toEqual({ admitted: true, removed: false });
+
+    await admission.remove(session, yamada.accountId);
+    await admission.remove(session, invited.accountId);
+    expect(await admission.standing(session.id, yamada.accountId)).toEqual({ admitted: false, removed: true });
+    expect(await admission.standing(session.id, invited.accountId)).toEqual({ admitted: false, removed: true });
+    // Knocking again does not let a removed guest in by itself: it waits for the host.
+    expect(await admission.knock(session, yamada)).toBe('waiting');
+    expect(await admission.admit(session, yamada.accountId)).toMatchObject({ accountId: yamada.accountId });
+    expect(await admission.standing(session.id, yamada.accountId)).toEqual({ admitted: true, removed: false });
+    expect(await admission.standing(session.id, invited.accountId)).toEqual({ admitted: false, removed: true });
+    // Removal is per session, and ends with the session's keys.
+    expect(await admission.standing(randomUUID(), invited.accountId)).toEqual({ admitted: false, removed: false });
+    const expected = Date.parse(session.endsAt) + ADMISSION_KEPT_AFTER_END_MS;
+    expect(await redis.pExpireTime(removedKey(session.id))).toBe(expected);
+    await admission.keepFor({ ...session, endsAt: new Date(Date.parse(session.endsAt) + 3600_000).toISOString() });
+    expect(await redis.pExpireTime(removedKey(session.id))).toBe(expected + 3600_000);
   });
 
   it('skips a damaged waiting entry with a warning and leaves it stored', async () => {

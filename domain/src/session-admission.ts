@@ -1,15 +1,19 @@
 import { z } from 'zod';
+import type { JoinStanding } from './access-policy.ts';
 import { RedisStore } from './redis-store.ts';
 import { displayNameSchema, siteIdSchema, type Session } from './records.ts';
 
 /**
  * The host's waiting room of one session: accounts that are not invited ask to be let in
  * (`knock`) and wait until the host admits or rejects them. Admitted guests may join the
- * session like invited accounts for the rest of its life.
+ * session like invited accounts for the rest of its life. An account the host removes from
+ * the call stays out for the rest of the session (invited or not) until the host admits it
+ * again from the waiting room.
  *
- * Keys: `session:<id>:waiting` (hash accountId → waiting guest as JSON) and
- * `session:<id>:admitted` (set of accountIds). Both expire some hours after the session's end,
- * so nothing piles up; `keepFor` moves the expiry when a session is rescheduled.
+ * Keys: `session:<id>:waiting` (hash accountId → waiting guest as JSON),
+ * `session:<id>:admitted` and `session:<id>:removed` (sets of accountIds). All expire some hours
+ * after the session's end, so nothing piles up; `keepFor` moves the expiry when a session is
+ * rescheduled.
  */
 
 /** How long the waiting list and the admitted guests are kept after the session's scheduled end. */
@@ -28,6 +32,7 @@ export type WaitingGuest = z.infer<typeof waitingGuestSchema>;
 
 export const waitingKey = (sessionId: string) => `session:${sessionId}:waiting`;
 export const admittedKey = (sessionId: string) => `session:${sessionId}:admitted`;
+export const removedKey = (sessionId: string) => `session:${sessionId}:removed`;
 
 const expiresAt = (session: Pick<Session, 'endsAt'>) => Date.parse(session.endsAt) + ADMISSION_KEPT_AFTER_END_MS;
 
@@ -38,14 +43,25 @@ redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])
 redis.call('PEXPIREAT', KEYS[1], ARGV[3])
 return 'waiting'`;
 
-/** Moves a waiting guest to the admitted set, atomically; nil when the guest is not waiting. */
+/**
+ * Moves a waiting guest to the admitted set (lifting a removal), atomically; nil when the guest
+ * is not waiting.
+ */
 const ADMIT = `
 local guest = redis.call('HGET', KEYS[1], ARGV[1])
 if not guest then return false end
 redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('SADD', KEYS[2], ARGV[1])
 redis.call('PEXPIREAT', KEYS[2], ARGV[2])
+redis.call('SREM', KEYS[3], ARGV[1])
 return guest`;
+
+/** Marks an account removed and takes back its admission, atomically. */
+const REMOVE = `
+redis.call('SREM', KEYS[1], ARGV[1])
+redis.call('SADD', KEYS[2], ARGV[1])
+redis.call('PEXPIREAT', KEYS[2], ARGV[2])
+return 1`;
 
 /** Takes a guest off the waiting list, atomically; nil when the guest is not waiting. */
 const TAKE_OFF = `
@@ -88,7 +104,7 @@ export class SessionAdmission extends RedisStore {
   /** Lets a waiting guest in; returns the guest, or null when nobody by that id is waiting. */
   async admit(session: Pick<Session, 'id' | 'endsAt'>, accountId: string): Promise<WaitingGuest | null> {
     const stored = await this.redis.eval(ADMIT, {
-      keys: [waitingKey(session.id), admittedKey(session.id)],
+      keys: [waitingKey(session.id), admittedKey(session.id), removedKey(session.id)],
       arguments: [accountId, String(expiresAt(session))],
     });
     return typeof stored === 'string' ? this.parseTaken(stored, waitingKey(session.id), accountId) : null;
@@ -103,10 +119,36 @@ export class SessionAdmission extends RedisStore {
     return (await this.redis.sIsMember(admittedKey(sessionId), accountId)) === 1;
   }
 
-  /** Moves the expiry after a session was rescheduled, so admitted guests stay admitted. */
+  /** Whether the host admitted the account, and whether it removed it since (see `joinRefusal`). */
+  async standing(sessionId: string, accountId: string): Promise<JoinStanding> {
+    const [admitted, removed] = await this.redis
+      .multi()
+      .sIsMember(admittedKey(sessionId), accountId)
+      .sIsMember(removedKey(sessionId), accountId)
+      .exec();
+    return { admitted: Number(admitted) === 1, removed: Number(removed) === 1 };
+  }
+
+  /**
+   * The host removed the account from the call: it may not join again (nor is it let in at once
+   * when it knocks) until the host admits it from the waiting room.
+   */
+  async remove(session: Pick<Session, 'id' | 'endsAt'>, accountId: string): Promise<void> {
+    await this.redis.eval(REMOVE, {
+      keys: [admittedKey(session.id), removedKey(session.id)],
+      arguments: [accountId, String(expiresAt(session))],
+    });
+  }
+
+  /** Moves the expiry after a session was rescheduled, so admitted guests stay admitted (and removed ones out). */
   async keepFor(session: Pick<Session, 'id' | 'endsAt'>): Promise<void> {
     const at = expiresAt(session);
-    await this.redis.multi().pExpireAt(waitingKey(session.id), at).pExpireAt(admittedKey(session.id), at).exec();
+    await this.redis
+      .multi()
+      .pExpireAt(waitingKey(session.id), at)
+      .pExpireAt(admittedKey(session.id), at)
+      .pExpireAt(removedKey(session.id), at)
+      .exec();
   }
 
   private async takeOff(sessionId: string, accountId: string): Promise<WaitingGuest | null> {

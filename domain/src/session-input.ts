@@ -54,6 +54,8 @@ export const sessionDraftSchema = z.object({
   hostAccountId: z.uuid().optional(),
   invitedSiteIds: invitedSitesSchema.default([]),
   invitedAccountIds: invitedAccountsSchema.default([]),
+  /** Whether the call may be recorded (see `Session.recordingAllowed`); off unless asked for. */
+  recordingAllowed: z.boolean().default(false),
   /** Store it even though a site or account is already booked at that time. */
   allowDoubleBooking: z.boolean().default(false),
 });
@@ -68,6 +70,7 @@ export const sessionPatchSchema = z.object({
   hostAccountId: z.uuid().optional(),
   invitedSiteIds: invitedSitesSchema.optional(),
   invitedAccountIds: invitedAccountsSchema.optional(),
+  recordingAllowed: z.boolean().optional(),
   allowDoubleBooking: z.boolean().default(false),
   /** The `sequence` the editor saw; a newer stored one means someone else changed it meanwhile. */
   expectedSequence: z.number().int().nonnegative().optional(),

@@ -195,6 +195,25 @@ describe('scheduling sessions on a real Redis', () => {
     expect(await sessions.update(crypto.randomUUID(), { title: 'x' })).toBeNull();
   });
 
+  it('keeps recording off unless asked for, and changes only what a patch names', async () => {
+    const { session } = await sessions.create(draft(), coordinator);
+    expect(session.recordingAllowed).toBe(false);
+    const allowed = await sessions.update(session.id, { recordingAllowed: true });
+    expect(allowed?.session).toMatchObject({ recordingAllowed: true, sequence: 1 });
+    const retitled = await sessions.update(session.id, { title: '録画あり' });
+    expect(retitled?.session).toMatchObject({ recordingAllowed: true, title: '録画あり' });
+    expect((await sessions.update(session.id, { recordingAllowed: false }))?.session.recordingAllowed).toBe(false);
+    const { session: recorded } = await sessions.create(
+      draft({ recordingAllowed: true, allowDoubleBooking: true }),
+      coordinator,
+    );
+    expect(recorded.recordingAllowed).toBe(true);
+    // A session stored before the flag existed reads as "not allowed".
+    const { recordingAllowed: _dropped, ...older } = recorded;
+    await redis.set(`session:${recorded.id}`, JSON.stringify(older));
+    expect((await sessions.get(recorded.id))?.recordingAllowed).toBe(false);
+  });
+
   it('applies concurrent edits one after the other instead of losing one', async () => {
     const { session } = await sessions.create(draft(), coordinator);
     await Promise.all([

@@ -101,6 +101,7 @@ export class SessionStore extends RedisStore {
       invitedAccountIds: [...new Set(draft.invitedAccountIds)],
       status: 'scheduled',
       cases: [],
+      recordingAllowed: draft.recordingAllowed,
       sequence: 0,
       createdAt: now,
       updatedAt: now,
@@ -135,6 +136,7 @@ export class SessionStore extends RedisStore {
           ...(patch.invitedAccountIds !== undefined
             ? { invitedAccountIds: [...new Set(patch.invitedAccountIds)] }
             : {}),
+          ...(patch.recordingAllowed !== undefined ? { recordingAllowed: patch.recordingAllowed } : {}),
         };
         await this.checkReferences(next);
         const conflicts = await this.conflictsFor(next);

@@ -9,18 +9,20 @@ import {
   type ConferenceResponses,
   type ConsumerQuality,
   type Participant,
+  type RecordingState,
   type RtpCapabilities,
   type SessionEndReason,
 } from '@telemed/contract';
 import { dispatchRequests, type RequestHandlers } from '@telemed/contract/server';
 import {
-  isInvited,
   joinRefusal,
   mayAdmit,
   mayProduceMedia,
   type AccountStore,
   type AuditLog,
+  type DomainEvent,
   type SessionAdmission,
+  type SessionChatLog,
   type SessionStore,
   type SiteStore,
 } from '@telemed/domain';
@@ -28,7 +30,11 @@ import type { ConferencePresence } from './conference-presence.ts';
 import { ConnectivityCheck, type ProbeRequestName } from './connectivity-check.ts';
 import type { JointReadStore } from './joint-read-store.ts';
 import type { ScreenShareStore } from './screen-share-store.ts';
+import type { RaisedHands } from './raised-hands.ts';
+import { SessionChat, type ChatRequestName } from './session-chat.ts';
+import { SessionFloor, type FloorRequestName } from './session-floor.ts';
 import { SessionJointRead, type JointReadRequestName } from './session-joint-read.ts';
+import { recordingHandlers, type RecordingRequestName } from './session-recording.ts';
 import type { SfuClient } from './sfu-client.ts';
 import { SessionLobby, accountRoomOf, type LobbyRequestName } from './session-lobby.ts';
 import { SessionMediaControl, type MediaControlRequestName } from './session-media-control.ts';
@@ -60,8 +66,12 @@ export interface ConferenceDependencies {
   presence: ConferencePresence;
   jointRead: JointReadStore;
   screenShares: ScreenShareStore;
+  chat: SessionChatLog;
+  hands: RaisedHands;
   sfu: SfuClient;
   logger: Logger;
+  /** Publishes a domain event to every node (and the other services), e.g. a host's mute. */
+  publish(event: DomainEvent): Promise<void>;
   /** Live sockets in a session across all signaling nodes (through the Redis adapter). */
   liveSocketIds(sessionId: string): Promise<Set<string>>;
   /** This node's joined participants, for SFU events addressed to one of them. */
@@ -71,6 +81,21 @@ export interface ConferenceDependencies {
 }
 
 export const roomOf = (sessionId: string) => `session:${sessionId}`;
+
+/** What the connection's participant is, while it is in a session (for the per-concern classes). */
+export interface SessionSeat {
+  sessionId: string;
+  participant: Participant;
+  /** Whether the account was the host on joining (the joint read's hand-off follows it). */
+  isHost: boolean;
+  room: string;
+}
+
+/** The seat of a connection that must be in a session for its request (else `conflict`). */
+export function requireSeat(seat: SessionSeat | null): SessionSeat {
+  if (!seat) throw new ContractError('conflict', 'join a session first');
+  return seat;
+}
 
 /** Why a participant left its session (kept in the audit trail). */
 export type LeaveReason = 'left' | 'disconnected' | 'media-server-lost' | SessionEndReason;
@@ -91,6 +116,8 @@ export class ConferenceParticipant {
   private readonly jointRead: SessionJointRead;
   private readonly connectivity: ConnectivityCheck;
   private readonly media: SessionMediaControl;
+  private readonly chat: SessionChat;
+  private readonly floor: SessionFloor;
   private joined: { sessionId: string; participant: Participant; mayProduce: boolean; isHost: boolean } | null = null;
   private joining = false;
 
@@ -99,16 +126,10 @@ export class ConferenceParticipant {
     this.deps = deps;
     this.log = deps.logger.child({ socket: socket.id, accountId: socket.data.account.accountId });
     this.lobby = new SessionLobby(socket, deps, this.log);
-    this.jointRead = new SessionJointRead(socket, deps, this.log, () =>
-      this.joined
-        ? {
-            sessionId: this.joined.sessionId,
-            participant: this.joined.participant,
-            isHost: this.joined.isHost,
-            room: roomOf(this.joined.sessionId),
-          }
-        : null,
-    );
+    const seat = () => this.seat();
+    this.jointRead = new SessionJointRead(socket, deps, this.log, seat);
+    this.chat = new SessionChat(socket, deps, this.log, seat);
+    this.floor = new SessionFloor(socket, deps, this.log, seat);
     this.connectivity = new ConnectivityCheck(socket, deps, this.log);
     this.media = new SessionMediaControl(socket, deps, this.log, () =>
       this.joined
@@ -133,6 +154,9 @@ export class ConferenceParticipant {
         ...this.jointRead.handlers(),
         ...this.connectivity.handlers(),
         ...this.media.handlers(),
+        ...this.chat.handlers(),
+        ...this.floor.handlers(),
+        ...recordingHandlers(deps, seat),
       },
       {
         onUnexpectedError: (event, error) => this.log.error({ err: error, event }, 'request failed'),
@@ -210,6 +234,27 @@ export class ConferenceParticipant {
     this.media.notifyConsumerQuality(quality);
   }
 
+  notifyRecordingState(sessionId: string, state: RecordingState): void {
+    if (this.joined?.sessionId === sessionId) this.socket.emit('recording:state', state);
+  }
+
+  /**
+   * The host muted this participant: its microphone is paused on the SFU (whatever its browser
+   * does), everyone else sees it muted, and the participant is told. Only the participant's own
+   * `producer:resume` turns it back on.
+   */
+  async muteByHost(sessionId: string): Promise<void> {
+    const ref = this.joined?.sessionId === sessionId ? this.ref() : null;
+    if (!ref) return;
+    const producers = await this.deps.presence.producers(sessionId);
+    const microphone = producers.find(
+      (producer) => producer.participantId === ref.participantId && producer.source === 'microphone',
+    );
+    if (!microphone) return;
+    if (!microphone.paused) await this.setPaused(microphone.producerId, true);
+    this.socket.emit('floor:muted', { sessionId });
+  }
+
   /** Ends the connection, e.g. when the SFU that held its media went away. */
   drop(): void {
     this.socket.disconnect(true);
@@ -217,7 +262,13 @@ export class ConferenceParticipant {
 
   private handlers(): Omit<
     RequestHandlers<typeof conferenceRequestSchemas, ConferenceResponses>,
-    LobbyRequestName | JointReadRequestName | ProbeRequestName | MediaControlRequestName
+    | LobbyRequestName
+    | JointReadRequestName
+    | ProbeRequestName
+    | MediaControlRequestName
+    | ChatRequestName
+    | FloorRequestName
+    | RecordingRequestName
   > {
     const { sfu, presence } = this.deps;
     return {
@@ -288,9 +339,9 @@ export class ConferenceParticipant {
   private async authorize(sessionId: string) {
     const { accounts, sessions, admission } = this.deps;
     const [account, session] = await Promise.all([accounts.get(this.accountId), sessions.get(sessionId)]);
-    const admitted =
-      account && session && !isInvited(account, session) ? await admission.isAdmitted(sessionId, account.id) : false;
-    const refusal = !account ? 'inactive' : !session ? 'unknown-session' : joinRefusal(account, session, { admitted });
+    const standing =
+      account && session ? await admission.standing(sessionId, account.id) : { admitted: false, removed: false };
+    const refusal = !account ? 'inactive' : !session ? 'unknown-session' : joinRefusal(account, session, standing);
     if (!account || !session || refusal) {
       await this.audit({
         action: 'conference.denied',
@@ -375,9 +426,13 @@ export class ConferenceParticipant {
     const { sessionId, participant } = joined;
     const { participantId } = participant;
     this.deps.local.delete(participantId);
+    const seat = { sessionId, participant, isHost: joined.isHost, room: roomOf(sessionId) };
     await this.jointRead
-      .leave({ sessionId, participant, isHost: joined.isHost, room: roomOf(sessionId) })
+      .leave(seat)
       .catch((error: unknown) => this.log.warn({ err: error, participantId }, 'could not leave the joint read'));
+    await this.floor
+      .leave(seat)
+      .catch((error: unknown) => this.log.warn({ err: error, participantId }, 'could not lower the hand'));
     await this.deps.sfu.request('participant:close', { sessionId, participantId }).catch((error: unknown) => {
       // The SFU closes an unreachable node's participants itself.
       this.log.warn({ err: error, participantId }, 'could not close participant media');
@@ -397,7 +452,7 @@ export class ConferenceParticipant {
     this.log.info({ sessionId, participantId, reason }, 'left session');
   }
 
-  /** Presence of sockets that no longer exist anywhere (a signaling node that crashed). */
+  /** Presence (and raised hands) of sockets that no longer exist anywhere (a signaling node that crashed). */
   private async dropStalePresence(sessionId: string): Promise<void> {
     const [entries, live] = await Promise.all([
       this.deps.presence.participants(sessionId),
@@ -411,6 +466,7 @@ export class ConferenceParticipant {
       for (const { producerId } of producers)
         room.emit('producer:removed', { producerId, participantId: participant.participantId });
       room.emit('participant:left', { participantId: participant.participantId });
+      await this.floor.dropHand(sessionId, participant.participantId);
     }
   }
 
@@ -429,6 +485,12 @@ export class ConferenceParticipant {
 
   private audit(entry: SocketAuditEntry): Promise<void> {
     return recordForSocket(this.deps.audit, this.socket, entry);
+  }
+
+  private seat(): SessionSeat | null {
+    if (!this.joined) return null;
+    const { sessionId, participant, isHost } = this.joined;
+    return { sessionId, participant, isHost, room: roomOf(sessionId) };
   }
 
   private ref(): { sessionId: string; participantId: string } {

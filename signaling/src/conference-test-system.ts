@@ -217,6 +217,17 @@ export async function joinSession(
   return request(client, 'session:join', { sessionId, rtpCapabilities: routerRtpCapabilities as RtpCapabilities });
 }
 
+/**
+ * Leaves the session (if in one) and disconnects: unlike a bare close, the leave's notifications
+ * are sent before this resolves, so the system can be stopped right after.
+ */
+export async function hangUp(...clients: ConferenceClient[]): Promise<void> {
+  for (const client of clients) {
+    if (client.connected) await send(client, 'session:leave', {});
+    client.close();
+  }
+}
+
 /** Joins the demo session the way the web client does (without real media). */
 export function joinDemo(client: ConferenceClient): Promise<ConferenceResponses['session:join']> {
   return joinSession(client, DEMO_SESSION_ID);

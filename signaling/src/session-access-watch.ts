@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
 import type { SessionEndReason } from '@telemed/contract';
 import {
-  isInvited,
   joinRefusal,
   sessionPhase,
   subscribeDomainEvents,
@@ -10,12 +9,14 @@ import {
   type Session,
 } from '@telemed/domain';
 import type { ConferenceDependencies, ConferenceParticipant } from './conference-participant.ts';
+import { recordingStateOf } from './session-recording.ts';
 
 /**
  * Keeps this node's calls in line with the schedule and the accounts: a cancelled or ended
  * session ends its calls (and its waiting guests' waits), a deactivated account is dropped, and
- * a participant no longer allowed in (uninvited mid-call) is removed; a case attached to a live
- * session is announced to its participants. Domain events (Redis pub/sub) make that immediate;
+ * a participant no longer allowed in (uninvited mid-call, or removed by the host) is removed; a
+ * case attached to a live session is announced to its participants, a change of its recording
+ * consent shown in its rooms, and a host's mute applied to the participant held here. Domain events (Redis pub/sub) make that immediate;
  * a periodic re-check ends calls at their scheduled end and catches whatever an event missed
  * (pub/sub is fire-and-forget). Every node handles only its own connections, so each browser is
  * told exactly once.
@@ -77,8 +78,21 @@ export class SessionAccessWatch {
       case 'session.updated': {
         const session = await this.deps.sessions.get(event.sessionId);
         if (session) await this.deps.admission.keepFor(session);
+        const recording = recordingStateOf(session);
+        for (const connection of this.connectionsIn(event.sessionId)) {
+          connection.notifyRecordingState(event.sessionId, recording);
+        }
         return this.recheckSession(event.sessionId, session);
       }
+      case 'participant.removed':
+        await Promise.all(
+          this.connectionsIn(event.sessionId)
+            .filter((connection) => connection.accountId === event.accountId)
+            .map((connection) => connection.endSession(event.sessionId, 'removed')),
+        );
+        return;
+      case 'participant.muted':
+        return this.deps.local.get(event.participantId)?.muteByHost(event.sessionId);
     }
   }
 
@@ -117,10 +131,11 @@ export class SessionAccessWatch {
         await this.revoke(connection);
         continue;
       }
-      const admitted = !isInvited(account, session) && (await this.deps.admission.isAdmitted(sessionId, account.id));
-      if (joinRefusal(account, session, { admitted, now })) {
-        this.log.info({ sessionId, accountId: account.id }, 'participant no longer allowed in; removed');
-        await connection.endSession(sessionId, 'access-revoked');
+      const standing = await this.deps.admission.standing(sessionId, account.id);
+      const refusal = joinRefusal(account, session, { ...standing, now });
+      if (refusal) {
+        this.log.info({ sessionId, accountId: account.id, refusal }, 'participant no longer allowed in; removed');
+        await connection.endSession(sessionId, refusal === 'removed' ? 'removed' : 'access-revoked');
       }
     }
   }

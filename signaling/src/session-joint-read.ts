@@ -15,7 +15,12 @@ import {
   type conferenceRequestSchemas,
 } from '@telemed/contract';
 import type { RequestHandlers } from '@telemed/contract/server';
-import type { ConferenceDependencies, ConferenceSocket } from './conference-participant.ts';
+import {
+  requireSeat,
+  type ConferenceDependencies,
+  type ConferenceSocket,
+  type SessionSeat,
+} from './conference-participant.ts';
 import { JointReadContention } from './joint-read-store.ts';
 import { recordForSocket } from './socket-audit.ts';
 
@@ -33,15 +38,6 @@ export type JointReadHandlers = Pick<
   RequestHandlers<typeof conferenceRequestSchemas, ConferenceResponses>,
   JointReadRequestName
 >;
-
-/** What the connection's participant is, while it is in a session. */
-export interface JointReadSeat {
-  sessionId: string;
-  participant: Participant;
-  /** The host (who admits guests) also hands the presenter role over. */
-  isHost: boolean;
-  room: string;
-}
 
 /** Accepted changes not yet sent on: from the state at `baseSeq` to the one at `seq`. */
 interface HeldUpdate {
@@ -70,7 +66,7 @@ export class SessionJointRead {
   private readonly socket: ConferenceSocket;
   private readonly deps: ConferenceDependencies;
   private readonly log: Logger;
-  private readonly seat: () => JointReadSeat | null;
+  private readonly seat: () => SessionSeat | null;
   /**
    * What reaches the others: on average at most 20 batches a second, with a burst of two so that
    * a batch arriving a little early (network jitter) is not held back.
@@ -83,7 +79,7 @@ export class SessionJointRead {
    */
   private writes: Promise<unknown> = Promise.resolve();
 
-  constructor(socket: ConferenceSocket, deps: ConferenceDependencies, log: Logger, seat: () => JointReadSeat | null) {
+  constructor(socket: ConferenceSocket, deps: ConferenceDependencies, log: Logger, seat: () => SessionSeat | null) {
     this.socket = socket;
     this.deps = deps;
     this.log = log;
@@ -98,9 +94,9 @@ export class SessionJointRead {
   handlers(): JointReadHandlers {
     const store = this.deps.jointRead;
     return {
-      'jointRead:state': async () => this.snapshot(this.requireSeat()),
+      'jointRead:state': async () => this.snapshot(requireSeat(this.seat())),
       'jointRead:change': async ({ changes }) => {
-        const seat = this.requireSeat();
+        const seat = requireSeat(this.seat());
         const { before, after } = await this.inTurn(() =>
           store.update(seat.sessionId, (current) => {
             if (current.presenter?.participantId !== seat.participant.participantId) {
@@ -119,7 +115,7 @@ export class SessionJointRead {
         return { seq: after.seq };
       },
       'jointRead:presenter': async (request) => {
-        const seat = this.requireSeat();
+        const seat = requireSeat(this.seat());
         const me = asPresenter(seat.participant);
         let target: JointReadPresenter | undefined;
         if (request.action === 'grant') {
@@ -163,7 +159,7 @@ export class SessionJointRead {
         return this.snapshot(seat, after);
       },
       'jointRead:progress': async ({ seriesInstanceUid, loadedImages, totalImages }) => {
-        const seat = this.requireSeat();
+        const seat = requireSeat(this.seat());
         await store.setProgress(seat.sessionId, seat.participant.participantId, {
           siteId: seat.participant.siteId,
           seriesInstanceUid,
@@ -180,7 +176,7 @@ export class SessionJointRead {
    * The participant leaves: held-back changes go out, a presenter gives the role up (everyone is
    * told), its progress no longer counts for its site.
    */
-  async leave(seat: JointReadSeat): Promise<void> {
+  async leave(seat: SessionSeat): Promise<void> {
     this.broadcasts.flush();
     const store = this.deps.jointRead;
     await store.forgetProgress(seat.sessionId, seat.participant.participantId);
@@ -191,7 +187,7 @@ export class SessionJointRead {
     await this.announceReadiness(seat, after, { exceptSelf: true });
   }
 
-  private async snapshot(seat: JointReadSeat, known?: JointReadState): Promise<JointReadSnapshot> {
+  private async snapshot(seat: SessionSeat, known?: JointReadState): Promise<JointReadSnapshot> {
     const state = known ?? (await this.deps.jointRead.get(seat.sessionId));
     return {
       state,
@@ -201,7 +197,7 @@ export class SessionJointRead {
   }
 
   private async announceReadiness(
-    seat: JointReadSeat,
+    seat: SessionSeat,
     known?: JointReadState,
     options: { exceptSelf?: boolean } = {},
   ): Promise<void> {
@@ -209,12 +205,6 @@ export class SessionJointRead {
     const sites = await this.deps.jointRead.readiness(seat.sessionId, state.view?.seriesInstanceUid);
     const room = this.socket.nsp.to(seat.room);
     (options.exceptSelf ? room.except(this.socket.id) : room).emit('jointRead:readiness', { sites });
-  }
-
-  private requireSeat(): JointReadSeat {
-    const seat = this.seat();
-    if (!seat) throw new ContractError('conflict', 'join a session first');
-    return seat;
   }
 
   /** Runs after this connection's earlier writes; domain refusals become typed acks. */

@@ -68,7 +68,10 @@ export class SessionLobby {
           await this.audit({ action: 'conference.knocked', outcome: 'denied', sessionId, detail: { reason } });
           throw new ContractError('forbidden', NOT_OPEN);
         }
-        if (isInvited(account, session)) return { status: 'admitted' };
+        // Invited accounts go straight in, unless the host removed them: then they wait like guests.
+        if (isInvited(account, session) && !(await admission.standing(sessionId, account.id)).removed) {
+          return { status: 'admitted' };
+        }
         const site = await sites.get(account.siteId);
         const status = await admission.knock(session, {
           accountId: account.id,

@@ -8,9 +8,11 @@ import {
   AccountStore,
   AuditLog,
   SessionAdmission,
+  SessionChatLog,
   SessionStore,
   SiteStore,
   connectRedis,
+  publishDomainEvent,
   type RedisClient,
 } from '@telemed/domain';
 import type { SignalingConfig } from './config.ts';
@@ -23,6 +25,7 @@ import {
 import { ConferencePresence } from './conference-presence.ts';
 import { JointReadStore } from './joint-read-store.ts';
 import { ScreenShareStore } from './screen-share-store.ts';
+import { RaisedHands } from './raised-hands.ts';
 import { SessionAccessWatch } from './session-access-watch.ts';
 import { SfuClient } from './sfu-client.ts';
 
@@ -89,6 +92,9 @@ export async function startSignalingService(config: SignalingConfig, logger: Log
     presence: new ConferencePresence(redis, logger),
     jointRead: new JointReadStore(redis, logger),
     screenShares: new ScreenShareStore(redis, logger),
+    chat: new SessionChatLog(redis, logger),
+    hands: new RaisedHands(redis, logger),
+    publish: (event) => publishDomainEvent(redis, event),
     sfu,
     logger,
     local,

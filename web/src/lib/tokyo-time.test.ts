@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatTokyoRange } from './tokyo-time.ts';
+import { formatTokyoClock, formatTokyoRange } from './tokyo-time.ts';
 
 describe('formatTokyoRange', () => {
   it('shows UTC times in Japan time, whatever the machine zone', () => {
@@ -16,5 +16,12 @@ describe('formatTokyoRange', () => {
     expect(formatTokyoRange('2026-12-01T14:00:00Z', '2026-12-01T16:00:00Z', 'ja')).toBe(
       '2026年12月1日(火) 23:00 – 2026年12月2日(水) 01:00 (JST)',
     );
+  });
+});
+
+describe('formatTokyoClock', () => {
+  it('shows the hour and minute in Japan time, 24-hour', () => {
+    expect(formatTokyoClock('2026-12-01T01:05:00Z')).toBe('10:05');
+    expect(formatTokyoClock('2026-12-01T15:30:59Z')).toBe('00:30');
   });
 });

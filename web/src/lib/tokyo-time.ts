@@ -33,3 +33,15 @@ export function formatTokyoRange(startsAt: string, endsAt: string, language: Lan
 export function formatTokyoTime(instant: string, language: Language): string {
   return dayAndTime(language).format(new Date(instant));
 }
+
+const clock = new Intl.DateTimeFormat('en-GB', {
+  timeZone: DISPLAY_TIME_ZONE,
+  hour: '2-digit',
+  minute: '2-digit',
+  hourCycle: 'h23',
+});
+
+/** The time of day in Japan time, e.g. 「10:30」 (a chat message's time; the date is in its title). */
+export function formatTokyoClock(instant: string): string {
+  return clock.format(new Date(instant));
+}

@@ -28,6 +28,9 @@ import {
   type RtpReading,
   type StatsEntry,
 } from './connection-quality.ts';
+import { RoomChat } from './room-chat.svelte.ts';
+import { RoomFloor } from './room-floor.svelte.ts';
+import { RoomRecording } from './room-recording.svelte.ts';
 import { openSignalingSocket, sendRequest, type SignalingSocket } from './signaling-socket.ts';
 import { spokeNow } from './tile-layout.ts';
 
@@ -39,8 +42,9 @@ import { spokeNow } from './tile-layout.ts';
  * needs (`showVideos`); each participant's connection quality is sampled from WebRTC statistics
  * and the SFU's scores. Its `$state` fields drive the room page. Observers only receive. The
  * host also sees the waiting room, admits or rejects guests, sets the screen-share policy and
- * reads the session's media stats. Browser-only: the room page imports it dynamically, never
- * during SSR.
+ * reads the session's media stats. The chat, floor control and the recording state run on the
+ * same socket (RoomChat, RoomFloor, RoomRecording). Browser-only: the room page imports it
+ * dynamically, never during SSR.
  */
 
 export type ConferenceState = 'idle' | 'joining' | 'joined' | 'left' | 'failed';
@@ -146,11 +150,17 @@ export class ConferenceRoom {
   screenSharePolicy = $state<ScreenSharePolicy>({ allowMultiple: false });
   /** This browser's own connection: what it sends, its round trip to the media server. */
   localQuality = $state<ConnectionQuality | null>(null);
+  /** The session's chat, raised hands and recording state (set once the socket is open). */
+  chat = $state.raw<RoomChat | null>(null);
+  floor = $state.raw<RoomFloor | null>(null);
+  recording = $state.raw<RoomRecording | null>(null);
 
   private readonly sessionId: string;
   private readonly signalingUrl: string;
   /** Observers join without camera and microphone. */
   private readonly mayProduceMedia: boolean;
+  /** The session's recording flag as the page loaded it (until signaling says). */
+  private readonly recordingAllowed: boolean;
   private socket: SignalingSocket | null = null;
   private device: Device | null = null;
   private sendTransport: types.Transport | null = null;
@@ -173,10 +183,16 @@ export class ConferenceRoom {
   private pending: (() => Promise<void>)[] | null = [];
   private leaving = false;
 
-  constructor(options: { sessionId: string; signalingUrl: string; mayProduceMedia: boolean }) {
+  constructor(options: {
+    sessionId: string;
+    signalingUrl: string;
+    mayProduceMedia: boolean;
+    recordingAllowed: boolean;
+  }) {
     this.sessionId = options.sessionId;
     this.signalingUrl = options.signalingUrl;
     this.mayProduceMedia = options.mayProduceMedia;
+    this.recordingAllowed = options.recordingAllowed;
   }
 
   async join(): Promise<void> {
@@ -228,8 +244,11 @@ export class ConferenceRoom {
       for (const apply of queued) await apply();
       await Promise.all([
         this.mediaFlowing(),
-        // Late joiners and reconnects get the joint read's whole state at once.
+        // Late joiners and reconnects get the joint read's whole state at once, and the chat so far.
         this.jointRead?.start(joined.self.participantId),
+        this.chat?.start(),
+        this.floor?.start(),
+        this.recording?.start(),
       ]);
       if (!this.leaving) {
         this.state = 'joined';
@@ -410,6 +429,17 @@ export class ConferenceRoom {
     }
   }
 
+  /**
+   * The host muted our microphone: the media server already paused it; the browser stops
+   * sending too and shows it muted. Unmuting stays with this user (`toggleMic`).
+   */
+  private mutedByHost(): void {
+    const producer = this.producers.get('microphone');
+    if (!producer || this.micMuted) return;
+    producer.pause();
+    this.micMuted = true;
+  }
+
   /** Bytes sent and received so far, from the transports' WebRTC statistics. */
   async mediaByteCounts(): Promise<MediaByteCounts> {
     const counts: MediaByteCounts = {
@@ -438,7 +468,12 @@ export class ConferenceRoom {
       this.socket = opening;
       this.listen(opening);
       this.jointRead?.dispose();
-      this.jointRead = new JointReadSession(opening, (name, payload) => this.request(name, payload));
+      const request = <N extends ConferenceRequestName>(name: N, payload: ConferenceRequest<N>) =>
+        this.request(name, payload);
+      this.jointRead = new JointReadSession(opening, request);
+      this.chat = new RoomChat(opening, request);
+      this.floor = new RoomFloor(opening, request, () => this.mutedByHost());
+      this.recording = new RoomRecording(opening, request, this.recordingAllowed);
     });
     socket.on('disconnect', (reason) => {
       // Our own disconnect (leaving, or giving up after an error) is not a lost connection.

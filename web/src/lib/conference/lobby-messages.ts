@@ -35,6 +35,7 @@ export const lobbyMessages = defineMessages(
     endedRescheduled: 'カンファレンスの日時が変更されたため、部屋は閉じられました。',
     endedHostDeactivated: 'ホストのアカウントが無効になったため、カンファレンスは終了しました。',
     endedAccessRevoked: 'このカンファレンスへの参加権限がなくなりました。',
+    endedRemoved: 'ホストによりこのカンファレンスから退出させられました。再び参加するにはホストの許可が必要です。',
   },
   {
     askHostExplain: 'Even if you are not invited to this conference, you can join when the host lets you in.',
@@ -68,6 +69,7 @@ export const lobbyMessages = defineMessages(
     endedRescheduled: 'The conference was moved to another time, so the room has closed.',
     endedHostDeactivated: 'The conference ended because the host’s account was deactivated.',
     endedAccessRevoked: 'You no longer have access to this conference.',
+    endedRemoved: 'The host removed you from this conference. You can return only if the host lets you in again.',
   },
 );
 
@@ -79,6 +81,7 @@ const endMessageKeys: Record<SessionEndReason, keyof LobbyMessages> = {
   rescheduled: 'endedRescheduled',
   'host-deactivated': 'endedHostDeactivated',
   'access-revoked': 'endedAccessRevoked',
+  removed: 'endedRemoved',
 };
 
 /** Why the call (or the wait) ended, in the user's language. */

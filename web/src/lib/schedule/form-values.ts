@@ -10,6 +10,7 @@ export interface SessionFormValues {
   hostAccountId: string;
   invitedSiteIds: string[];
   invitedAccountIds: string[];
+  recordingAllowed: boolean;
   sequence?: string;
 }
 

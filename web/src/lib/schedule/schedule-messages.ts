@@ -87,6 +87,18 @@ export const scheduleMessages = defineMessages(
     prefetchFailed: '失敗',
     prefetchNotQueued: '未登録',
     prefetchProgress: '{instances} 画像・{bytes}',
+    recording: '録画',
+    recordingAllowed: 'このカンファレンスの録画を許可する',
+    recordingAllowedHint:
+      '許可しても録画は自動では始まりません。録画中は参加者全員の画面に赤い「録画中」の表示が出ます。',
+    recordingIsAllowed: '許可されています',
+    recordingNotAllowed: '許可されていません',
+    sessionRecord: 'カンファレンスの記録',
+    sessionRecordIntro:
+      'カンファレンス情報・症例・チャットをダウンロードできます。チャットには患者情報が含まれることがあるため、ダウンロードは監査ログに記録されます。',
+    chatMessageCount: 'チャット {n} 件',
+    downloadRecordJson: '記録をダウンロード (JSON)',
+    downloadChatCsv: 'チャットをダウンロード (CSV)',
   },
   {
     navMySessions: 'My sessions',
@@ -173,5 +185,17 @@ export const scheduleMessages = defineMessages(
     prefetchFailed: 'Failed',
     prefetchNotQueued: 'Not queued',
     prefetchProgress: '{instances} images, {bytes}',
+    recording: 'Recording',
+    recordingAllowed: 'Allow this conference to be recorded',
+    recordingAllowedHint:
+      'Allowing it starts nothing by itself. While a recording runs, every participant sees a red “Recording” banner.',
+    recordingIsAllowed: 'Allowed',
+    recordingNotAllowed: 'Not allowed',
+    sessionRecord: 'Session record',
+    sessionRecordIntro:
+      'Download the session, its cases and its chat. The chat may hold patient information, so every download is recorded in the audit trail.',
+    chatMessageCount: '{n} chat messages',
+    downloadRecordJson: 'Download the record (JSON)',
+    downloadChatCsv: 'Download the chat (CSV)',
   },
 );

@@ -2,6 +2,7 @@ import { pino } from 'pino';
 import {
   AccountStore,
   AuditLog,
+  SessionChatLog,
   SessionStore,
   SigninStore,
   SiteStore,
@@ -19,6 +20,7 @@ export interface WebDomain {
   redis: RedisClient;
   accounts: AccountStore;
   sessions: SessionStore;
+  chat: SessionChatLog;
   sites: SiteStore;
   signins: SigninStore;
   audit: AuditLog;
@@ -41,6 +43,7 @@ export function webDomain(): Promise<WebDomain> {
       redis,
       accounts: new AccountStore(redis, logger),
       sessions: new SessionStore(redis, logger),
+      chat: new SessionChatLog(redis, logger),
       sites: new SiteStore(redis, logger),
       signins: new SigninStore(redis, config.SIGNIN_TTL_HOURS * 3600),
       audit: new AuditLog(redis),

@@ -28,6 +28,7 @@ export function sessionFormValues(form: FormData): SessionFormValues {
     hostAccountId: text(form, 'hostAccountId', 64),
     invitedSiteIds: texts(form, 'invitedSiteIds'),
     invitedAccountIds: texts(form, 'invitedAccountIds'),
+    recordingAllowed: form.get('recordingAllowed') === 'on',
     sequence: text(form, 'sequence', 20),
   };
 }
@@ -43,6 +44,7 @@ export function sessionDraftFromForm(values: SessionFormValues, form: FormData):
     ...(values.hostAccountId ? { hostAccountId: values.hostAccountId } : {}),
     invitedSiteIds: values.invitedSiteIds,
     invitedAccountIds: values.invitedAccountIds,
+    recordingAllowed: values.recordingAllowed,
     allowDoubleBooking: form.get('allowDoubleBooking') === 'on',
   };
 }

@@ -1,11 +1,11 @@
 import { sessionIdSchema } from '@telemed/contract';
-import { SessionAdmission, isInvited, joinRefusal, type Account, type Session } from '@telemed/domain';
+import { SessionAdmission, joinRefusal, type Account, type Session } from '@telemed/domain';
 import { auditAs } from './actor.ts';
 import { logger, webDomain } from './domain.ts';
 
 /**
  * Whether the signed-in account may be in a session right now (the room page, the imaging token):
- * live, and invited or admitted from the waiting room. A refusal is audited under `deniedAction`
+ * live, and invited or admitted from the waiting room, and not removed by the host. A refusal is audited under `deniedAction`
  * with its reason; the caller answers every refusal the same way, so ids cannot be probed.
  */
 export type SessionEntry =
@@ -21,11 +21,11 @@ export async function checkSessionEntry(
   const parsed = sessionIdSchema.safeParse(rawSessionId);
   const sessionId = parsed.success ? parsed.data : null;
   const [account, session] = await Promise.all([accounts.get(signedIn.id), sessionId ? sessions.get(sessionId) : null]);
-  const admitted =
-    account && session && !isInvited(account, session)
-      ? await new SessionAdmission(redis, logger).isAdmitted(session.id, account.id)
-      : false;
-  const reason = !account ? 'inactive' : !session ? 'unknown-session' : joinRefusal(account, session, { admitted });
+  const standing =
+    account && session
+      ? await new SessionAdmission(redis, logger).standing(session.id, account.id)
+      : { admitted: false, removed: false };
+  const reason = !account ? 'inactive' : !session ? 'unknown-session' : joinRefusal(account, session, standing);
   if (account && session && !reason) return { allowed: true, account, session };
   await auditAs(
     { account: signedIn, ip: audit.ip },
@@ -36,5 +36,5 @@ export async function checkSessionEntry(
       detail: { reason, ...audit.detail },
     },
   );
-  return { allowed: false, sessionId, account, session, admitted };
+  return { allowed: false, sessionId, account, session, admitted: standing.admitted };
 }

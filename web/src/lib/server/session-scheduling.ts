@@ -91,6 +91,7 @@ export async function scheduleSession(
     endsAt: result.session.endsAt,
     invitedSiteIds: result.session.invitedSiteIds,
     invitedAccountIds: result.session.invitedAccountIds,
+    recordingAllowed: result.session.recordingAllowed,
     doubleBookings: result.conflicts.map((conflict) => conflict.sessionId),
   });
   return result;
@@ -105,7 +106,16 @@ export async function editSession(
   const { sessions, redis } = await webDomain();
   const result = await sessions.update(sessionId, patch);
   if (!result) throw new ApiFailure('not_found', 'no such session');
-  const fields = ['title', 'description', 'startsAt', 'endsAt', 'hostAccountId', 'invitedSiteIds', 'invitedAccountIds'];
+  const fields = [
+    'title',
+    'description',
+    'startsAt',
+    'endsAt',
+    'hostAccountId',
+    'invitedSiteIds',
+    'invitedAccountIds',
+    'recordingAllowed',
+  ];
   const changed = fields.filter(
     (field) =>
       JSON.stringify(before[field as keyof Session]) !== JSON.stringify(result.session[field as keyof Session]),
@@ -114,6 +124,7 @@ export async function editSession(
     changed,
     startsAt: result.session.startsAt,
     endsAt: result.session.endsAt,
+    recordingAllowed: result.session.recordingAllowed,
     sequence: result.session.sequence,
     doubleBookings: result.conflicts.map((conflict) => conflict.sessionId),
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { auditCsv, jstTimestamp } from './audit-csv.ts';
+import { jstTimestamp } from '../spreadsheet-csv.ts';
+import { auditCsv } from './audit-csv.ts';
 
 describe('audit CSV', () => {
   const actors = new Map([['a1', { username: 'sato', displayName: '佐藤 "はな" 子' }]]);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ZodOpenApiPathsObject } from 'zod-openapi';
+import { CHAT_MAX_MESSAGES_PER_SESSION, chatMessageSchema } from '@telemed/contract';
 import {
   caseDraftSchema,
   sessionCaseSchema,
@@ -10,6 +11,7 @@ import {
   type Session,
 } from '@telemed/domain';
 import { INVALID_INPUT, UNAUTHENTICATED, bookingConflictSchema, errorResponses } from './api-response.ts';
+import { chatCsvColumns, sessionRecordQuerySchema } from '../session-record.ts';
 
 /** The sessions part of the REST API: the shapes it answers with, and its OpenAPI description. */
 
@@ -25,6 +27,10 @@ export const sessionSummarySchema = z
     invitedSiteIds: z.array(z.string()),
     invitedAccountIds: z.array(z.uuid()),
     caseCount: z.number().int(),
+    recordingAllowed: z.boolean().meta({
+      description:
+        'Whether the call may be recorded (off unless set). Nothing records yet; a recording may only ever start with this on, and every participant then sees a recording banner',
+    }),
     sequence: z.number().int().meta({ description: 'Bumped on every change (the iCalendar SEQUENCE)' }),
     updatedAt: z.iso.datetime(),
   })
@@ -47,6 +53,7 @@ export function sessionSummary(session: Session, now = new Date()): SessionSumma
     invitedSiteIds: session.invitedSiteIds,
     invitedAccountIds: session.invitedAccountIds,
     caseCount: session.cases.length,
+    recordingAllowed: session.recordingAllowed,
     sequence: session.sequence,
     updatedAt: session.updatedAt,
   };
@@ -55,6 +62,17 @@ export function sessionSummary(session: Session, now = new Date()): SessionSumma
 export function sessionDetail(session: Session, now = new Date()): z.infer<typeof sessionDetailSchema> {
   return { ...sessionSummary(session, now), cases: session.cases, createdAt: session.createdAt };
 }
+
+export const sessionRecordSchema = z
+  .object({
+    exportedAt: z.iso.datetime(),
+    session: sessionDetailSchema,
+    chat: z.object({
+      messages: z.array(chatMessageSchema.meta({ id: 'ChatMessage' })).meta({ description: 'Oldest first' }),
+      limit: z.number().int().meta({ description: 'The most messages a session’s chat holds' }),
+    }),
+  })
+  .meta({ id: 'SessionRecord' });
 
 export const sessionListQuerySchema = z.object({
   from: z.iso.datetime({ offset: true }).optional().meta({ description: 'Default: 30 days ago' }),
@@ -165,6 +183,26 @@ export const sessionApiPaths: ZodOpenApiPathsObject = {
           404: 'Unknown session',
           409: CONFLICT,
         }),
+      },
+    },
+  },
+  '/api/v1/sessions/{id}/record': {
+    get: {
+      tags: ['Sessions'],
+      summary: 'Download the session’s record: the session, its cases and its chat (the host, whoever manages it)',
+      description:
+        `During the session or any time after. \`format=csv\` downloads the chat alone as RFC 4180 CSV in UTF-8 with a BOM (columns: ${chatCsvColumns.join(', ')}). ` +
+        `A session’s chat holds at most ${CHAT_MAX_MESSAGES_PER_SESSION} messages and none is ever removed. Every download is audited as \`session.record-exported\`.`,
+      requestParams: { path: sessionIdParam, query: sessionRecordQuerySchema },
+      responses: {
+        '200': {
+          description: 'The record',
+          content: {
+            'application/json': { schema: sessionRecordSchema },
+            'text/csv': { schema: z.string().meta({ description: 'The chat, with a header row' }) },
+          },
+        },
+        ...errorResponses({ 400: INVALID_INPUT, 401: UNAUTHENTICATED, 403: FORBIDDEN }),
       },
     },
   },

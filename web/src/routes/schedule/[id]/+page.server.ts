@@ -1,5 +1,12 @@
 import { error } from '@sveltejs/kit';
-import { isInvited, mayManageSession, sessionPhase, StudyPrefetchQueue, type Session } from '@telemed/domain';
+import {
+  isInvited,
+  mayExportSessionRecord,
+  mayManageSession,
+  sessionPhase,
+  StudyPrefetchQueue,
+  type Session,
+} from '@telemed/domain';
 import { apiFailureOf } from '#lib/server/api/api-response.ts';
 import { sessionIdFrom } from '#lib/server/api/session-id.ts';
 import { signedInActor } from '#lib/server/actor.ts';
@@ -45,6 +52,8 @@ export const load: PageServerLoad = async (event) => {
   const phase = sessionPhase(session);
   const open = phase === 'scheduled' || phase === 'live';
   const names = new Map(directory.accounts.map((account) => [account.id, account.displayName]));
+  const hostSiteId = await hostSiteOf(session);
+  const mayExportRecord = mayExportSessionRecord(actor.account, session, hostSiteId);
   return {
     session: sessionCard(session, directory),
     sites: directory.sites.map(({ id, nameJa, nameEn }) => ({ id, nameJa, nameEn })),
@@ -53,7 +62,10 @@ export const load: PageServerLoad = async (event) => {
       ...sessionCase,
       attachedBy: names.get(sessionCase.attachedByAccountId) ?? '—',
     })),
-    mayManage: open && mayManageSession(actor.account, session, await hostSiteOf(session)),
+    mayManage: open && mayManageSession(actor.account, session, hostSiteId),
+    recordingAllowed: session.recordingAllowed,
+    /** The record's downloads and its chat's size, for those who may export it. */
+    record: mayExportRecord ? { chatMessages: await (await webDomain()).chat.count(session.id) } : null,
     mayJoin: phase === 'live' && isInvited(actor.account, session),
     saved: event.url.searchParams.has('saved'),
     prefetch: await studyPrefetch(session.id),

@@ -21,6 +21,7 @@ export const load: PageServerLoad = async (event) => {
     hostAccountId: actor.account.id,
     invitedSiteIds: [actor.account.siteId],
     invitedAccountIds: [],
+    recordingAllowed: false,
   };
   return { values, directory: await scheduleDirectory() };
 };

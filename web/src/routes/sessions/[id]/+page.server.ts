@@ -69,6 +69,8 @@ export const load: PageServerLoad = async ({ locals, params, url, getClientAddre
       summary: sessionCase.summary,
       studyInstanceUids: sessionCase.studyInstanceUids,
     })),
+    /** Whether the session allows recording (the room's banner says so; signaling keeps it current). */
+    recordingAllowed: session.recordingAllowed,
     /** Whether the study browser is offered: search the sources and share a study into the call. */
     mayShareStudies: sharing,
     /** Where a shared study's patient may be cared for (the case form's "patient's site"). */

@@ -31,6 +31,7 @@ export const load: PageServerLoad = async (event) => {
     hostAccountId: session.hostAccountId,
     invitedSiteIds: session.invitedSiteIds,
     invitedAccountIds: session.invitedAccountIds,
+    recordingAllowed: session.recordingAllowed,
     sequence: String(session.sequence),
   };
   return { id: session.id, values, directory: await scheduleDirectory() };

@@ -1,0 +1,43 @@
+import { defineMessages } from '#lib/i18n.ts';
+
+/** The words of the participants panel: raised hands and the host's floor control. */
+export const floorControlMessages = defineMessages(
+  {
+    tab: '参加者',
+    raiseHand: '挙手する',
+    lowerHand: '手を下ろす',
+    handRaised: '挙手中',
+    handQueue: '挙手の順番',
+    handQueueEmpty: '挙手している人はいません。',
+    raisedAt: '{time} に挙手',
+    mute: 'ミュート',
+    muteTitle: 'マイクをミュートします（ミュートを解除できるのは本人だけです）',
+    remove: '退出させる',
+    confirmRemove: '{name}さんを退出させますか？ホストが再び許可するまで、このカンファレンスに参加できなくなります。',
+    cancel: 'キャンセル',
+    mutedByHost: 'ホストがあなたのマイクをミュートしました。発言するときは「ミュート解除」を押してください。',
+    dismiss: '閉じる',
+    mutedDone: '{name}さんのマイクをミュートしました。',
+    removedDone: '{name}さんを退出させました。',
+    actionFailed: '操作できませんでした。相手がすでに退出した可能性があります。',
+  },
+  {
+    tab: 'Participants',
+    raiseHand: 'Raise hand',
+    lowerHand: 'Lower hand',
+    handRaised: 'Hand raised',
+    handQueue: 'Raised hands, in order',
+    handQueueEmpty: 'No hands are raised.',
+    raisedAt: 'raised at {time}',
+    mute: 'Mute',
+    muteTitle: 'Mutes their microphone (only they can unmute it)',
+    remove: 'Remove',
+    confirmRemove: 'Remove {name}? They cannot rejoin this conference unless you let them in again.',
+    cancel: 'Cancel',
+    mutedByHost: 'The host muted your microphone. Press “Unmute” when you want to speak.',
+    dismiss: 'Dismiss',
+    mutedDone: 'You muted {name}.',
+    removedDone: 'You removed {name} from the conference.',
+    actionFailed: 'That did not work. They may have left already.',
+  },
+);

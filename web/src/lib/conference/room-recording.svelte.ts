@@ -1,0 +1,32 @@
+import type { ConferenceRequest, ConferenceRequestName, ConferenceResponses, RecordingState } from '@telemed/contract';
+import type { SignalingSocket } from './signaling-socket.ts';
+
+type Request = <N extends ConferenceRequestName>(
+  name: N,
+  payload: ConferenceRequest<N>,
+) => Promise<ConferenceResponses[N]>;
+
+/**
+ * The call's recording state as signaling reports it (on joining and on every change), for the
+ * room's recording banner. Until signaling answers, the session's flag as the page loaded it.
+ * Browser-only.
+ */
+export class RoomRecording {
+  state = $state<RecordingState>({ allowed: false, active: false });
+
+  private readonly request: Request;
+
+  constructor(socket: SignalingSocket, request: Request, allowed: boolean) {
+    this.request = request;
+    this.state = { allowed, active: false };
+    socket.on('recording:state', (state) => (this.state = state));
+  }
+
+  async start(): Promise<void> {
+    try {
+      this.state = await this.request('recording:state', {});
+    } catch (error) {
+      console.warn('the recording state could not be read', error);
+    }
+  }
+}
