@@ -176,8 +176,9 @@ describe('chat, floor control and the recording banner in the room', () => {
         .locator(`[data-testid="participant-list"] [data-participant-id="${satoId}"]`)
         .getAttribute('data-hand-raised'),
     ).toBe('true');
-    // Everyone sees the same queue.
+    // Everyone sees the same queue, and the hands on the video tiles.
     await expect.poll(() => queueOrder(late)).toEqual([satoId, suzukiId]);
+    await host.locator(`figure[data-participant-id="${satoId}"][data-hand-raised="true"]`).first().waitFor();
 
     await host.click(`[data-testid="lower-hand-${satoId}"]`);
     await expect.poll(() => queueOrder(host), { timeout: 15_000 }).toEqual([suzukiId]);
