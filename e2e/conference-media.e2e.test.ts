@@ -116,6 +116,10 @@ describe('the call’s media with five sites', () => {
       ),
     );
     await expect.poll(async () => (await participantIds()).size, { timeout: 30_000 }).toBe(5);
+    // The host hides the chat and participants panel: its width goes to the video tiles.
+    const host = site('tanaka').browser.page;
+    await host.click('[data-testid="toggle-side-panel"]');
+    await host.waitForSelector('[data-testid="side-panel"]', { state: 'detached' });
   });
 
   it('shows a shared screen large at the other sites, one share at a time, and ends it from the browser’s bar', async () => {

@@ -6,6 +6,8 @@ import type { ChatProblem } from './room-chat.svelte.ts';
 export const chatPanelMessages = defineMessages(
   {
     tab: 'チャット',
+    showPanel: 'チャット・参加者を表示',
+    hidePanel: 'チャット・参加者を隠す',
     empty: 'まだメッセージはありません。',
     label: 'メッセージ',
     placeholder: 'メッセージを入力（Enter で送信、Shift+Enter で改行）',
@@ -29,6 +31,8 @@ export const chatPanelMessages = defineMessages(
   },
   {
     tab: 'Chat',
+    showPanel: 'Show chat and participants',
+    hidePanel: 'Hide chat and participants',
     empty: 'No messages yet.',
     label: 'Message',
     placeholder: 'Type a message (Enter sends, Shift+Enter starts a new line)',
