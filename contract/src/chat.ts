@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { grantedStudyUidSchema } from './access-token.ts';
+import { participantSchema } from './participant.ts';
 
 /**
  * A session's chat as it crosses the socket: what a participant may send, and the messages
@@ -51,15 +52,9 @@ export const chatTextSchema = z
   });
 
 /** One message as every participant sees it. Names are those at the time of sending. */
-export const chatMessageSchema = z.object({
+export const chatMessageSchema = participantSchema.omit({ joinedAt: true }).extend({
   /** 1, 2, 3… in the order the session's chat stored them. */
   seq: z.int().min(1),
-  participantId: z.uuid(),
-  accountId: z.string().min(1).max(64),
-  displayName: z.string().min(1).max(100),
-  siteId: z.string().min(1).max(64),
-  siteNameJa: z.string().min(1).max(100),
-  siteNameEn: z.string().min(1).max(100),
   text: z.string().min(1).max(CHAT_TEXT_MAX_LENGTH),
   /** A study of the session's cases the message points to, or null. */
   studyInstanceUid: grantedStudyUidSchema.nullable(),

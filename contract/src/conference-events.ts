@@ -6,6 +6,7 @@ import {
   type ConferenceMediaNotifications,
   type ConferenceMediaResponses,
 } from './conference-media.ts';
+import type { Participant } from './participant.ts';
 import { chatTextSchema, type ChatHistoryPage, type ChatMessage } from './chat.ts';
 import type { FloorSnapshot, RaisedHand } from './floor-control.ts';
 import type { RecordingState } from './recording-consent.ts';
@@ -34,18 +35,7 @@ import {
 
 export const sessionIdSchema = z.uuid();
 
-/** One person's presence in a live session, as every other participant sees it. */
-export const participantSchema = z.object({
-  participantId: z.uuid(),
-  accountId: z.string().min(1).max(64),
-  displayName: z.string().min(1).max(100),
-  siteId: z.string().min(1).max(64),
-  siteNameJa: z.string().min(1).max(100),
-  siteNameEn: z.string().min(1).max(100),
-  /** UTC, ISO 8601. */
-  joinedAt: z.iso.datetime(),
-});
-export type Participant = z.infer<typeof participantSchema>;
+export { participantSchema, type Participant } from './participant.ts';
 
 export const producerInfoSchema = z.object({
   producerId: mediaIdSchema,
