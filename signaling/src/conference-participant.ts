@@ -372,8 +372,19 @@ export class ConferenceParticipant {
         joinedAt: new Date().toISOString(),
       };
       await sfu.request('participant:open', { sessionId, participantId: participant.participantId, rtpCapabilities });
-      await this.dropStalePresence(sessionId);
-      await presence.add(sessionId, { participant, socketId: this.socket.id });
+      // In the room before in the presence: another joiner's stale-presence check counts an
+      // entry whose socket is not in the room as left behind by a crashed node, and removed
+      // participants that were still between the two steps (two sites pressing Join at once).
+      await this.socket.join(roomOf(sessionId));
+      try {
+        await this.dropStalePresence(sessionId);
+        await presence.add(sessionId, { participant, socketId: this.socket.id });
+      } catch (error) {
+        // Not in the session after all (Redis away): out of its room and its media.
+        await this.socket.leave(roomOf(sessionId));
+        await sfu.request('participant:close', { sessionId, participantId: participant.participantId }).catch(() => {});
+        throw error;
+      }
       this.joined = {
         sessionId,
         participant,
@@ -382,7 +393,6 @@ export class ConferenceParticipant {
       };
       this.socket.data.participantId = participant.participantId;
       this.deps.local.set(participant.participantId, this);
-      await this.socket.join(roomOf(sessionId));
       if (this.socket.disconnected) {
         // The browser went away while joining: undo it like any other disconnect.
         await this.leave('disconnected');

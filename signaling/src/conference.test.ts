@@ -210,6 +210,21 @@ describe('signaling across two nodes (Redis adapter)', () => {
     await system?.close();
   });
 
+  it('keeps every participant of sites pressing Join at the same moment, on both nodes', async () => {
+    const presence = () => system.redis.hLen(`conference:${DEMO_SESSION_ID}:participants`);
+    for (let round = 0; round < 5; round += 1) {
+      const clients = await Promise.all(
+        ['tanaka', 'sato', 'suzuki'].map((username, index) => system.connect(username, { node: index % 2 })),
+      );
+      const joined = await Promise.all(clients.map((client) => joinDemo(client)));
+      expect(new Set(joined.map((answer) => answer.self.participantId)).size).toBe(3);
+      // Nobody's presence was taken for one a crashed node left behind.
+      expect(await presence()).toBe(3);
+      for (const client of clients) await request(client, 'session:leave', {});
+      for (const client of clients) client.close();
+    }
+  });
+
   it('tells participants on one node about participants and producers on the other', async () => {
     const tanaka = await system.connect('tanaka', { node: 0 });
     const suzuki = await system.connect('suzuki', { node: 1 });
