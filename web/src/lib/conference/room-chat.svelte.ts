@@ -1,13 +1,5 @@
-import {
-  ContractError,
-  chatTextProblem,
-  type ChatMessage,
-  type ChatTextProblem,
-  type ConferenceRequest,
-  type ConferenceRequestName,
-  type ConferenceResponses,
-} from '@telemed/contract';
-import type { SignalingSocket } from './signaling-socket.ts';
+import { ContractError, chatTextProblem, type ChatMessage, type ChatTextProblem } from '@telemed/contract';
+import type { SignalingRequest, SignalingSocket } from './signaling-socket.ts';
 
 /**
  * The session's chat in one participant's browser, over the call's signaling socket: the history
@@ -16,11 +8,6 @@ import type { SignalingSocket } from './signaling-socket.ts';
  * goes out. Messages stay plain text all the way: the panel renders them as text, never as
  * markup. Browser-only.
  */
-
-type Request = <N extends ConferenceRequestName>(
-  name: N,
-  payload: ConferenceRequest<N>,
-) => Promise<ConferenceResponses[N]>;
 
 export type ChatProblem =
   ChatTextProblem | 'rate_limited' | 'limit_reached' | 'unknown_study' | 'failed' | 'history_failed';
@@ -34,10 +21,10 @@ export class RoomChat {
   /** Messages from others that arrived while the chat was not on screen. */
   unread = $state(0);
 
-  private readonly request: Request;
+  private readonly request: SignalingRequest;
   private viewing = false;
 
-  constructor(socket: SignalingSocket, request: Request) {
+  constructor(socket: SignalingSocket, request: SignalingRequest) {
     this.request = request;
     socket.on('chat:message', (message) => {
       this.merge([message]);

@@ -1,5 +1,5 @@
-import type { ConferenceRequest, ConferenceRequestName, ConferenceResponses, RaisedHand } from '@telemed/contract';
-import type { SignalingSocket } from './signaling-socket.ts';
+import type { RaisedHand } from '@telemed/contract';
+import type { SignalingRequest, SignalingSocket } from './signaling-socket.ts';
 
 /**
  * Floor control in one participant's browser: the raised hands in order (everyone sees them),
@@ -7,11 +7,6 @@ import type { SignalingSocket } from './signaling-socket.ts';
  * and removing a participant. There is deliberately no "unmute someone" here: signaling has no
  * such request. Browser-only.
  */
-
-type Request = <N extends ConferenceRequestName>(
-  name: N,
-  payload: ConferenceRequest<N>,
-) => Promise<ConferenceResponses[N]>;
 
 /** What the host's last action did, for the notice in the panel. */
 export interface FloorNotice {
@@ -28,10 +23,10 @@ export class RoomFloor {
   mutedByHost = $state(false);
   notice = $state<FloorNotice | null>(null);
 
-  private readonly request: Request;
+  private readonly request: SignalingRequest;
 
   /** `onMutedByHost`: the host muted us; the media server already paused our microphone. */
-  constructor(socket: SignalingSocket, request: Request, onMutedByHost: () => void) {
+  constructor(socket: SignalingSocket, request: SignalingRequest, onMutedByHost: () => void) {
     this.request = request;
     socket.on('floor:hands', ({ hands }) => (this.hands = hands));
     socket.on('floor:muted', () => {

@@ -1,10 +1,5 @@
-import type { ConferenceRequest, ConferenceRequestName, ConferenceResponses, RecordingState } from '@telemed/contract';
-import type { SignalingSocket } from './signaling-socket.ts';
-
-type Request = <N extends ConferenceRequestName>(
-  name: N,
-  payload: ConferenceRequest<N>,
-) => Promise<ConferenceResponses[N]>;
+import type { RecordingState } from '@telemed/contract';
+import type { SignalingRequest, SignalingSocket } from './signaling-socket.ts';
 
 /**
  * The call's recording state as signaling reports it (on joining and on every change), for the
@@ -14,9 +9,9 @@ type Request = <N extends ConferenceRequestName>(
 export class RoomRecording {
   state = $state<RecordingState>({ allowed: false, active: false });
 
-  private readonly request: Request;
+  private readonly request: SignalingRequest;
 
-  constructor(socket: SignalingSocket, request: Request, allowed: boolean) {
+  constructor(socket: SignalingSocket, request: SignalingRequest, allowed: boolean) {
     this.request = request;
     this.state = { allowed, active: false };
     socket.on('recording:state', (state) => (this.state = state));

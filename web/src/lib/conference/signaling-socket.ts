@@ -18,6 +18,12 @@ import {
 
 export type SignalingSocket = Socket<ConferenceNotifications, ConferenceClientEvents>;
 
+/** A typed request over the call's socket (the room's `sendRequest` bound to it), as its parts use it. */
+export type SignalingRequest = <N extends ConferenceRequestName>(
+  name: N,
+  payload: ConferenceRequest<N>,
+) => Promise<ConferenceResponses[N]>;
+
 const REQUEST_TIMEOUT_MS = 10_000;
 const CONNECT_TIMEOUT_MS = 15_000;
 

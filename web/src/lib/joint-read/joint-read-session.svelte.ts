@@ -4,8 +4,6 @@ import {
   UpdatePacer,
   applyJointReadChanges,
   type ConferenceRequest,
-  type ConferenceRequestName,
-  type ConferenceResponses,
   type JointReadAnnotation,
   type JointReadChange,
   type JointReadPointer,
@@ -16,7 +14,7 @@ import {
   type JointReadViewPatch,
   type SiteReadiness,
 } from '@telemed/contract';
-import type { SignalingSocket } from '#lib/conference/signaling-socket.ts';
+import type { SignalingRequest, SignalingSocket } from '#lib/conference/signaling-socket.ts';
 
 /**
  * The joint read as one participant's browser takes part in it, over the call's signaling
@@ -25,11 +23,6 @@ import type { SignalingSocket } from '#lib/conference/signaling-socket.ts';
  * state), and the user may look away locally and snap back. Also reports this browser's load
  * progress of the shared series. Its `$state` fields drive the viewer. Browser-only.
  */
-
-type Request = <N extends ConferenceRequestName>(
-  name: N,
-  payload: ConferenceRequest<N>,
-) => Promise<ConferenceResponses[N]>;
 
 /** Load progress goes out at most twice a second (the latest figures always). */
 const PROGRESS_REPORTS_PER_SECOND = 2;
@@ -49,7 +42,7 @@ export class JointReadSession {
   handOffError = $state(false);
 
   private selfId: string | null = null;
-  private readonly request: Request;
+  private readonly request: SignalingRequest;
   private readonly follower = new JointReadFollower();
   /** The presenter's own state: its changes applied as it makes them. */
   private presented: JointReadState | null = null;
@@ -57,7 +50,7 @@ export class JointReadSession {
   private readonly progress: UpdatePacer<ConferenceRequest<'jointRead:progress'>>;
   private refreshing: Promise<void> | null = null;
 
-  constructor(socket: SignalingSocket, request: Request) {
+  constructor(socket: SignalingSocket, request: SignalingRequest) {
     this.request = request;
     this.throttle = new JointReadChangeThrottle((changes) => void this.send(changes));
     this.progress = new UpdatePacer(

@@ -10,6 +10,7 @@ import {
   type Account,
   type Session,
 } from '@telemed/domain';
+import type { SessionCaseSummary } from '#lib/joint-read/session-case.ts';
 import { signedInActor } from '#lib/server/actor.ts';
 import { sessionIdFrom } from '#lib/server/api/session-id.ts';
 import { webDomain } from '#lib/server/domain.ts';
@@ -62,7 +63,7 @@ export const load: PageServerLoad = async ({ locals, params, url, getClientAddre
     mayProduceMedia: mayProduceMedia(account),
     isHost: mayAdmit(account, session),
     /** The cases attached to the session: their studies are ready to open in the joint read. */
-    cases: session.cases.map((sessionCase) => ({
+    cases: session.cases.map((sessionCase): SessionCaseSummary => ({
       id: sessionCase.id,
       // Readers who see the case de-identified do not see the hospital's patient reference either.
       patientRef: readsCaseDeidentified(account, sessionCase) ? null : sessionCase.patientRef,
