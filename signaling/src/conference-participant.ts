@@ -131,15 +131,7 @@ export class ConferenceParticipant {
     this.chat = new SessionChat(socket, deps, this.log, seat);
     this.floor = new SessionFloor(socket, deps, this.log, seat);
     this.connectivity = new ConnectivityCheck(socket, deps, this.log);
-    this.media = new SessionMediaControl(socket, deps, this.log, () =>
-      this.joined
-        ? {
-            sessionId: this.joined.sessionId,
-            participantId: this.joined.participant.participantId,
-            room: roomOf(this.joined.sessionId),
-          }
-        : null,
-    );
+    this.media = new SessionMediaControl(socket, deps, this.log, seat);
     deps.connections.add(this);
     // Waiting-room decisions and list changes are addressed to the account, wherever it is connected.
     Promise.resolve(socket.join(accountRoomOf(socket.data.account.accountId))).catch((error: unknown) =>

@@ -9,7 +9,12 @@ import {
 } from '@telemed/contract';
 import type { RequestHandlers } from '@telemed/contract/server';
 import { mayManageCallMedia } from '@telemed/domain';
-import type { ConferenceDependencies, ConferenceSocket } from './conference-participant.ts';
+import {
+  requireSeat,
+  type ConferenceDependencies,
+  type ConferenceSocket,
+  type SessionSeat,
+} from './conference-participant.ts';
 import { recordForSocket, type SocketAuditEntry } from './socket-audit.ts';
 
 /**
@@ -26,13 +31,6 @@ export type MediaControlHandlers = Pick<
   MediaControlRequestName
 >;
 
-/** Where the connection's participant is, while it is in a session. */
-export interface MediaSeat {
-  sessionId: string;
-  participantId: string;
-  room: string;
-}
-
 const HOST_ONLY = 'only the host runs the call’s media';
 /** A host's panel asking more often than this gets the last report again (each costs the SFU ~100 calls). */
 const REPORT_REUSE_MS = 1_000;
@@ -41,10 +39,10 @@ export class SessionMediaControl {
   private readonly socket: ConferenceSocket;
   private readonly deps: ConferenceDependencies;
   private readonly log: Logger;
-  private readonly seat: () => MediaSeat | null;
+  private readonly seat: () => SessionSeat | null;
   private lastReport: { sessionId: string; at: number; report: SessionMediaReport } | null = null;
 
-  constructor(socket: ConferenceSocket, deps: ConferenceDependencies, log: Logger, seat: () => MediaSeat | null) {
+  constructor(socket: ConferenceSocket, deps: ConferenceDependencies, log: Logger, seat: () => SessionSeat | null) {
     this.socket = socket;
     this.deps = deps;
     this.log = log;
@@ -110,7 +108,9 @@ export class SessionMediaControl {
       }
     } else if (producer.source === 'screen-audio') {
       const own = await presence.producers(seat.sessionId);
-      const sharing = own.some((one) => one.participantId === seat.participantId && one.source === 'screen');
+      const sharing = own.some(
+        (one) => one.participantId === seat.participant.participantId && one.source === 'screen',
+      );
       if (sharing) await presence.putProducer(seat.sessionId, producer);
       else refusal = 'share a screen before its sound';
     } else {
@@ -146,7 +146,7 @@ export class SessionMediaControl {
   }
 
   /** The host of the session, as the stored records say now; anyone else is refused (and audited). */
-  private async requireHost(seat: MediaSeat, deniedAction: string): Promise<void> {
+  private async requireHost(seat: SessionSeat, deniedAction: string): Promise<void> {
     const [account, session] = await Promise.all([
       this.deps.accounts.get(this.socket.data.account.accountId),
       this.deps.sessions.get(seat.sessionId),
@@ -161,15 +161,13 @@ export class SessionMediaControl {
     throw new ContractError('forbidden', HOST_ONLY);
   }
 
-  private requireSeat(): MediaSeat {
-    const seat = this.seat();
-    if (!seat) throw new ContractError('conflict', 'join a session first');
-    return seat;
+  private requireSeat(): SessionSeat {
+    return requireSeat(this.seat());
   }
 
   private ref(): { sessionId: string; participantId: string } {
-    const { sessionId, participantId } = this.requireSeat();
-    return { sessionId, participantId };
+    const { sessionId, participant } = this.requireSeat();
+    return { sessionId, participantId: participant.participantId };
   }
 
   private audit(entry: SocketAuditEntry): Promise<void> {
