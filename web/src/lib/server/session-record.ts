@@ -1,9 +1,8 @@
 import { z } from 'zod';
 import { mayExportSessionRecord, type Session, type StoredChatMessage } from '@telemed/domain';
 import { auditAs, type Actor } from './actor.ts';
-import { ApiFailure } from './api/api-response.ts';
 import { webDomain } from './domain.ts';
-import { hostSiteOf, viewableSession } from './session-scheduling.ts';
+import { sessionAllowing } from './session-scheduling.ts';
 import { jstTimestamp, spreadsheetCsv } from './spreadsheet-csv.ts';
 
 /**
@@ -36,11 +35,13 @@ export async function exportSessionRecord(
   format: 'json' | 'csv',
 ): Promise<{ session: Session; chat: StoredChatMessage[] }> {
   const action = 'session.record-exported';
-  const session = await viewableSession(actor, sessionId, action);
-  if (!mayExportSessionRecord(actor.account, session, await hostSiteOf(session))) {
-    await auditAs(actor, { action, outcome: 'denied', sessionId, target: `session:${sessionId}` });
-    throw new ApiFailure('forbidden', 'only the host and whoever manages the session may export its record');
-  }
+  const session = await sessionAllowing(
+    actor,
+    sessionId,
+    action,
+    mayExportSessionRecord,
+    'only the host and whoever manages the session may export its record',
+  );
   const chat = await (await webDomain()).chat.all(sessionId);
   await auditAs(actor, {
     action,

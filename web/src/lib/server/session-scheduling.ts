@@ -7,6 +7,7 @@ import {
   publishDomainEvent,
   sessionPhase,
   StudyPrefetchQueue,
+  type Account,
   type BookingConflict,
   type CaseDraft,
   type Session,
@@ -66,13 +67,36 @@ export async function viewableSession(actor: Actor, sessionId: string, action = 
   return session;
 }
 
-async function manageableSession(actor: Actor, sessionId: string, action: string): Promise<Session> {
+/** An access rule about one session (see access-policy.ts), given the host's current site. */
+type SessionRule = (account: Account, session: Session, hostSiteId: string | null) => boolean;
+
+/**
+ * The session if the actor may see it and `rule` allows `action` on it; otherwise the refusal is
+ * audited under `action` and answered 403 with `refusal`.
+ */
+export async function sessionAllowing(
+  actor: Actor,
+  sessionId: string,
+  action: string,
+  rule: SessionRule,
+  refusal: string,
+): Promise<Session> {
   const session = await viewableSession(actor, sessionId, action);
-  if (!mayManageSession(actor.account, session, await hostSiteOf(session))) {
+  if (!rule(actor.account, session, await hostSiteOf(session))) {
     await audit(actor, action, sessionId, 'denied');
-    throw new ApiFailure('forbidden', 'only the host, coordinators of the host’s site and admins may change it');
+    throw new ApiFailure('forbidden', refusal);
   }
   return session;
+}
+
+function manageableSession(actor: Actor, sessionId: string, action: string): Promise<Session> {
+  return sessionAllowing(
+    actor,
+    sessionId,
+    action,
+    mayManageSession,
+    'only the host, coordinators of the host’s site and admins may change it',
+  );
 }
 
 export async function scheduleSession(
@@ -148,11 +172,13 @@ export async function attachCase(
   draft: CaseDraft,
 ): Promise<{ session: Session; sessionCase: SessionCase }> {
   const action = 'session.case-attached';
-  const before = await viewableSession(actor, sessionId, action);
-  if (!mayAttachCase(actor.account, before, await hostSiteOf(before))) {
-    await audit(actor, action, sessionId, 'denied');
-    throw new ApiFailure('forbidden', 'only those who manage the session, or share into it while it is live, may');
-  }
+  await sessionAllowing(
+    actor,
+    sessionId,
+    action,
+    mayAttachCase,
+    'only those who manage the session, or share into it while it is live, may',
+  );
   const { sessions, redis } = await webDomain();
   const result = await sessions.attachCase(sessionId, draft, actor.account);
   if (!result) throw new ApiFailure('not_found', 'no such session');
