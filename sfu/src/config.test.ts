@@ -19,3 +19,12 @@ describe('the SFU’s media listening address', () => {
     ).toBe('10.0.0.5');
   });
 });
+
+describe('the SFU’s extra listening addresses', () => {
+  it('are none by default, and a comma-separated list when given', () => {
+    expect(readSfuConfig(required).SFU_EXTRA_LISTEN_IPS).toEqual([]);
+    expect(readSfuConfig({ ...required, SFU_EXTRA_LISTEN_IPS: '10.210.3.1, 10.210.3.5' }).SFU_EXTRA_LISTEN_IPS).toEqual(
+      ['10.210.3.1', '10.210.3.5'],
+    );
+  });
+});

@@ -16,6 +16,19 @@ const sfuConfigSchema = z.object({
    */
   SFU_LISTEN_IP: z.string().optional(),
   /**
+   * More addresses to listen on (comma-separated), same ports, announcing the same address: the
+   * link lab (stack/link-lab.ts) reaches a loopback SFU from another network namespace this way.
+   */
+  SFU_EXTRA_LISTEN_IPS: z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((ip) => ip.trim())
+        .filter(Boolean),
+    ),
+  /**
    * Address browsers are told to send media to (public IP or DNS name behind NAT). Defaults to
    * 127.0.0.1 for a localhost demo; set it on any real deployment.
    */

@@ -27,6 +27,7 @@ export async function startSfuService(config: SfuConfig, logger: Logger): Promis
   const pool = await WorkerPool.start({
     size: config.SFU_WORKERS,
     listenIp: config.SFU_LISTEN_IP,
+    extraListenIps: config.SFU_EXTRA_LISTEN_IPS,
     announcedAddress: config.SFU_ANNOUNCED_ADDRESS,
     rtcPort: config.SFU_RTC_PORT,
     logger,

@@ -13,6 +13,8 @@ export interface MediaWorker {
 export interface WorkerPoolOptions {
   size: number;
   listenIp: string;
+  /** Further addresses listened on at the same port, announcing `announcedAddress` too. */
+  extraListenIps?: string[];
   announcedAddress: string;
   /** Worker i listens on rtcPort + i. */
   rtcPort: number;
@@ -77,15 +79,15 @@ export class WorkerPool {
   }
 
   private async startWorker(index: number): Promise<MediaWorker> {
-    const { logger, listenIp, announcedAddress, rtcPort } = this.options;
+    const { logger, listenIp, extraListenIps = [], announcedAddress, rtcPort } = this.options;
     const worker = await mediasoup.createWorker({ logLevel: 'warn', appData: { index } });
     const port = rtcPort + index;
     const webRtcServer = await worker
       .createWebRtcServer({
-        listenInfos: [
-          { protocol: 'udp', ip: listenIp, announcedAddress, port },
-          { protocol: 'tcp', ip: listenIp, announcedAddress, port },
-        ],
+        listenInfos: [listenIp, ...extraListenIps].flatMap((ip) => [
+          { protocol: 'udp' as const, ip, announcedAddress, port },
+          { protocol: 'tcp' as const, ip, announcedAddress, port },
+        ]),
       })
       .catch((error: unknown) => {
         worker.close();
