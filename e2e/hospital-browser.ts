@@ -41,10 +41,12 @@ export async function openHospitalBrowser(
     extraArgs?: string[];
     /** A smaller window keeps many browsers on one test machine light. */
     viewport?: { width: number; height: number };
+    /** Another Chromium binary, e.g. the link lab's wrapper that runs it in the lab's namespace. */
+    executablePath?: string;
   } = {},
 ): Promise<HospitalBrowser> {
   const browser = await chromium.launch({
-    executablePath: CHROMIUM_PATH,
+    executablePath: options.executablePath ?? CHROMIUM_PATH,
     headless: true,
     args: [...chromiumArgs, ...(options.extraArgs ?? [])],
   });
