@@ -90,6 +90,22 @@ describe('link schedule', () => {
     expect(direction.streamChunk(10, 100)).toBeCloseTo(310);
   });
 
+  it('loses a large stream chunk when any of its segments is lost', () => {
+    // 10 % per segment: a 100-segment chunk is practically always hit, a 1-segment one rarely.
+    const late = (bytes: number) => {
+      const direction = new LinkDirection(
+        { name: 't', roundTripMs: 100, loss: { kind: 'random', probability: 0.1 } },
+        seededRandom(5),
+      );
+      return Array.from(
+        { length: 200 },
+        (_, index) => direction.streamChunk(index * 1_000, bytes) - index * 1_000,
+      ).filter((delay) => delay > 50).length;
+    };
+    expect(late(100 * 1448)).toBe(200);
+    expect(late(100)).toBeLessThan(40);
+  });
+
   it('spreads datagrams by the jitter around the one-way delay, reordering some', () => {
     const direction = new LinkDirection({ name: 't', roundTripMs: 80, jitterMs: 10 }, seededRandom(3));
     const arrivals = Array.from({ length: 1_000 }, (_, index) => {

@@ -78,6 +78,9 @@ export class LossProcess {
   }
 }
 
+/** A TCP segment's payload on an Ethernet path (1500-byte MTU less IP and TCP headers with timestamps). */
+const TCP_SEGMENT_BYTES = 1448;
+
 /** Why a datagram did not arrive. */
 export type DropReason = 'loss' | 'queue-full' | 'link-down';
 
@@ -139,7 +142,12 @@ export class LinkDirection {
    */
   streamChunk(now: number, bytes: number, notBefore = 0): number {
     this.lineFreeAt = Math.max(now, this.lineFreeAt) + bytes * this.msPerByte;
-    const retransmission = this.lossProcess.lost() ? this.profile.roundTripMs : 0;
+    // A chunk is as many segments as it fills; losing any of them costs the retransmission.
+    let lost = false;
+    for (let segment = 0; segment < Math.ceil(bytes / TCP_SEGMENT_BYTES); segment += 1) {
+      if (this.lossProcess.lost()) lost = true;
+    }
+    const retransmission = lost ? this.profile.roundTripMs : 0;
     return Math.max(notBefore, this.lineFreeAt + this.oneWayMs + this.jitter() + retransmission);
   }
 }
