@@ -188,6 +188,12 @@ export interface ImpairmentRelay {
   reshape(profile: LinkProfile): void;
   /** An outage: everything dropped (UDP) or held (TCP) until it is set back up. */
   setLinkDown(down: boolean): void;
+  /**
+   * A harsher outage: the link goes down and every TCP connection through it is cut (both ends
+   * see it close, as after a reset); new ones are closed at once until `restore`.
+   */
+  cut(): void;
+  restore(): void;
   stats(): RelayStats;
   close(): Promise<void>;
 }
@@ -208,6 +214,7 @@ export async function startImpairmentRelay(options: {
   const tcpSockets = new Set<Socket>();
   const servers: Server[] = [];
   const udpForwards: UdpForward[] = [];
+  let refusing = false;
   // The bottleneck's buffer for streams: one bandwidth-delay product plus headroom (a router's queue).
   const bufferBytes = Math.max(
     256 * 1024,
@@ -228,6 +235,10 @@ export async function startImpairmentRelay(options: {
       }
       // Half-open allowed both ways: one side's end is carried over the link, not taken as a hang-up.
       const server: Server = createServer({ allowHalfOpen: true }, (client) => {
+        if (refusing) {
+          client.destroy();
+          return;
+        }
         const target = connect({ port: forward.target.port, host: forward.target.host, allowHalfOpen: true });
         client.setNoDelay(true);
         target.setNoDelay(true);
@@ -275,6 +286,15 @@ export async function startImpairmentRelay(options: {
       link.down.reshape(next);
     },
     setLinkDown: (down) => link.setDown(down),
+    cut() {
+      refusing = true;
+      link.setDown(true);
+      for (const socket of tcpSockets) socket.destroy();
+    },
+    restore() {
+      refusing = false;
+      link.setDown(false);
+    },
     stats: () => ({
       up: structuredClone(counters.up),
       down: structuredClone(counters.down),
@@ -397,18 +417,36 @@ export interface EmulatedLink {
   host: string;
   port: number;
   profile: LinkProfile;
+  /**
+   * The link goes down: every connection through it is cut (both ends see it close, as after a
+   * reset) and new ones are closed at once, until `restore`. For outage tests.
+   */
+  cut(): void;
+  restore(): void;
   close(): Promise<void>;
 }
 
-/** Starts a relay on `port` (127.0.0.1) that carries TCP to `target` over `profile`. */
+/**
+ * Starts a relay on `port` (of `host`, 127.0.0.1 unless given: another loopback address such as
+ * 127.0.0.2 gives one test browser a link of its own) that carries TCP to `target` over `profile`.
+ */
 export async function startEmulatedLink(options: {
   port: number;
+  host?: string;
   target: { host: string; port: number };
   profile: LinkProfile;
 }): Promise<EmulatedLink> {
   const relay = await startImpairmentRelay({
+    ...(options.host ? { listenHost: options.host } : {}),
     forwards: [{ protocol: 'tcp', listenPort: options.port, target: options.target }],
     profile: options.profile,
   });
-  return { host: relay.listenHost, port: options.port, profile: options.profile, close: relay.close };
+  return {
+    host: relay.listenHost,
+    port: options.port,
+    profile: options.profile,
+    cut: relay.cut,
+    restore: relay.restore,
+    close: relay.close,
+  };
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { tieToLauncher } from './child-lifetime.ts';
+import { startImpairmentRelay, type ImpairmentRelay } from './emulated-link.ts';
 import {
   relayReplySchema,
   type RelayCommand,
@@ -77,16 +78,44 @@ export async function sweepLeftoverLabs(): Promise<string[]> {
   return removed;
 }
 
-/** The relay's forwards for a stack: web and signaling (TCP), each SFU worker's media port (UDP and TCP). */
+/** A stack's ports the island reaches: web, signaling, media, and TURN when the stack runs one. */
+export type LabStackPorts = Pick<StackPorts, 'web' | 'signaling' | 'media'> & { turn?: number; turnTls?: number };
+
+/**
+ * The relay's forwards for a stack: web and signaling (TCP), each SFU worker's media port (UDP
+ * and TCP), and TURN (UDP and TCP, and TLS) when there is one.
+ */
 export function stackForwards(
-  ports: Pick<StackPorts, 'web' | 'signaling' | 'media'>,
+  ports: LabStackPorts,
   sfuWorkers: number,
   serverAddress: string,
 ): RelaySettings['forwards'] {
   const tcp = (port: number) => ({ protocol: 'tcp' as const, listenPort: port, target: { host: serverAddress, port } });
   const udp = (port: number) => ({ protocol: 'udp' as const, listenPort: port, target: { host: serverAddress, port } });
   const media = Array.from({ length: sfuWorkers }, (_, index) => ports.media + index);
-  return [tcp(ports.web), tcp(ports.signaling), ...media.flatMap((port) => [udp(port), tcp(port)])];
+  return [
+    tcp(ports.web),
+    tcp(ports.signaling),
+    ...media.flatMap((port) => [udp(port), tcp(port)]),
+    ...(ports.turn ? [udp(ports.turn), tcp(ports.turn)] : []),
+    ...(ports.turnTls ? [tcp(ports.turnTls)] : []),
+  ];
+}
+
+/**
+ * Servers that listen on 127.0.0.1 only (the private coturn) are reached over the veth through
+ * an unshaped relay here, on the veth address at the same ports.
+ */
+export function loopbackBridgeForwards(ports: Pick<LabStackPorts, 'turn' | 'turnTls'>): RelaySettings['forwards'] {
+  const to = (protocol: 'tcp' | 'udp', port: number) => ({
+    protocol,
+    listenPort: port,
+    target: { host: '127.0.0.1', port },
+  });
+  return [
+    ...(ports.turn ? [to('udp', ports.turn), to('tcp', ports.turn)] : []),
+    ...(ports.turnTls ? [to('tcp', ports.turnTls)] : []),
+  ];
 }
 
 /** The impairment relay process inside the lab's namespace, driven over its stdin/stdout. */
@@ -157,6 +186,8 @@ export interface LinkLab {
   chromiumPath: string;
   /** Starts the impairment relay in the lab (once the servers' ports are known). */
   startRelay(forwards: RelaySettings['forwards'], profile: LinkProfile, seed?: number): Promise<void>;
+  /** Makes servers listening only on loopback reachable at the veth address (see `loopbackBridgeForwards`). */
+  bridgeLoopback(forwards: RelaySettings['forwards']): Promise<void>;
   /** Puts a profile on the link: the relay's shaping and the site's firewall. */
   applyProfile(profile: IslandLinkProfile, frontPorts: number[]): Promise<void>;
   setLinkDown(down: boolean): Promise<void>;
@@ -183,6 +214,7 @@ export async function createLinkLab(options: { chromium: string }): Promise<Link
   const inLab = (...args: string[]) => run('ip', ['netns', 'exec', namespace, ...args]);
   const wrapperDir = await mkdtemp(join(tmpdir(), 'telemed-lab-chromium-'));
   let relay: LabRelay | null = null;
+  let bridge: ImpairmentRelay | null = null;
 
   // If the run dies without `close`, the namespace (and the veth pair with it) goes at exit.
   const removeAtExit = () => {
@@ -197,6 +229,8 @@ export async function createLinkLab(options: { chromium: string }): Promise<Link
   const close = async () => {
     await relay?.stop();
     relay = null;
+    await bridge?.close();
+    bridge = null;
     await ip('netns', 'del', namespace).catch(() => undefined);
     process.off('exit', removeAtExit);
     await rm(wrapperDir, { recursive: true, force: true });
@@ -228,6 +262,14 @@ export async function createLinkLab(options: { chromium: string }): Promise<Link
       async startRelay(forwards, profile, seed) {
         relay = new LabRelay(namespace, { forwards, profile, ...(seed === undefined ? {} : { seed }) });
         await relay.ready;
+      },
+      async bridgeLoopback(forwards) {
+        if (forwards.length === 0) return;
+        bridge = await startImpairmentRelay({
+          listenHost: serverAddress,
+          forwards,
+          profile: { name: 'loopback-bridge', roundTripMs: 0 },
+        });
       },
       async applyProfile(profile, frontPorts) {
         await requireRelay().send({ command: 'reshape', profile: profile.link });
