@@ -2,7 +2,13 @@ import type { Page } from 'playwright-core';
 import { DEMO_SESSION_ID, demoConferenceAccounts } from '@telemed/domain';
 import { audioContinuity, type AudioContinuity } from '../stack/audio-continuity.ts';
 import type { IslandLinkProfile } from '../stack/island-link-profiles.ts';
-import { createLinkLab, stackForwards, type LinkLab } from '../stack/link-lab.ts';
+import {
+  createLinkLab,
+  loopbackBridgeForwards,
+  stackForwards,
+  type LabStackPorts,
+  type LinkLab,
+} from '../stack/link-lab.ts';
 import { launchThrowawayStack, type Stack } from '../stack/stack.ts';
 import { CHROMIUM_PATH, joinCall, openHospitalBrowser, signIn, type HospitalBrowser } from './hospital-browser.ts';
 import {
@@ -88,6 +94,8 @@ export async function openIslandLinkScene(): Promise<IslandLinkScene> {
   const browsers: HospitalBrowser[] = [];
   const lab = await createLinkLab({ chromium: CHROMIUM_PATH });
   let stack: Stack | undefined;
+  let frontPorts: number[] = [];
+  let trustTurn: string[] = [];
   const close = async () => {
     await Promise.all(browsers.map((browser) => browser.close().catch(() => undefined)));
     await stack?.stop();
@@ -95,16 +103,22 @@ export async function openIslandLinkScene(): Promise<IslandLinkScene> {
   };
   try {
     stack = await launchThrowawayStack({ sfuWorkers: SFU_WORKERS, env: { SFU_EXTRA_LISTEN_IPS: lab.serverAddress } });
-    await lab.startRelay(
-      stackForwards(stack.ports, SFU_WORKERS, lab.serverAddress),
-      { name: 'unshaped', roundTripMs: 0 },
-      7,
-    );
+    const ports: LabStackPorts = stack.ports;
+    // The private coturn (when the stack runs one) listens on loopback only: bridged to the veth.
+    await lab.bridgeLoopback(loopbackBridgeForwards(ports));
+    await lab.startRelay(stackForwards(ports, SFU_WORKERS, lab.serverAddress), { name: 'unshaped', roundTripMs: 0 }, 7);
+    // Web, signaling and TURN over TLS: what a TCP-443-only firewall lets through (all three on
+    // 443 in production, behind the hospital's HTTPS proxy or as the TURN server's TLS port).
+    frontPorts = [ports.web, ports.signaling, ...(ports.turnTls ? [ports.turnTls] : [])];
+    // Test browsers pin the private coturn's self-signed certificate (when there is one) for TURN over TLS.
+    const turnSpki = (stack as { turnCertificateSpki?: string | null }).turnCertificateSpki;
+    trustTurn = turnSpki ? [`--ignore-certificate-errors-spki-list=${turnSpki}`] : [];
     const webUrl = stack.webUrl;
     const open = async (account: typeof hubAccount, inLab: boolean) => {
       const site = await openHospitalBrowser({
         label: inLab ? 'island' : 'hub',
         viewport: { width: 1000, height: 700 },
+        extraArgs: trustTurn,
         ...(inLab ? { executablePath: lab.chromiumPath } : {}),
       });
       browsers.push(site);
@@ -133,7 +147,7 @@ export async function openIslandLinkScene(): Promise<IslandLinkScene> {
         return audioContinuity(samples, { excluded: cuts });
       },
       async measure(profile, options = {}) {
-        await lab.applyProfile(profile, [stack!.ports.web, stack!.ports.signaling]);
+        await lab.applyProfile(profile, frontPorts);
         // Join again over this link: leave (unless the last profile left it failed), then press join and time it.
         if ((await island.getAttribute('main', 'data-conference-state')) === 'joined') {
           await island.click('[data-testid="leave"]');
