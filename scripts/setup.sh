@@ -23,12 +23,15 @@ die() { printf '\033[1;31m[setup]\033[0m %s\n' "$*" >&2; exit 1; }
 # Build tools and libraries for the offline mediasoup worker build (see
 # sfu/worker-build/README.md), the Redis the start command runs privately, the browser the
 # end-to-end tests drive (with Japanese fonts), docker-compose to validate docker/, and the
-# Orthanc PACS (with DICOMweb), DCMTK peers and pydicom the DICOM tests and the demo run against.
+# Orthanc PACS (with DICOMweb), DCMTK peers and pydicom the DICOM tests and the demo run against,
+# coturn (the private TURN server, and turnutils_uclient for its tests), and iproute2/iptables
+# for the emulated-link lab.
 apt_packages=(
   g++ make pkg-config ninja-build meson patch python3 flatbuffers-compiler libflatbuffers-dev
   libssl-dev libuv1-dev libsrtp2-dev libabsl-dev openssl
   redis-server chromium fonts-noto-cjk ca-certificates docker-compose
   orthanc orthanc-dicomweb dcmtk python3-pydicom
+  coturn iproute2 iptables
 )
 missing=()
 for p in "${apt_packages[@]}"; do

@@ -1,0 +1,52 @@
+import { readFile } from 'node:fs/promises';
+import { createConnection } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestCoturn, type PrivateCoturn } from './private-coturn.ts';
+
+describe('private coturn', () => {
+  let coturn: PrivateCoturn;
+  beforeAll(async () => {
+    coturn = await startTestCoturn();
+  });
+  afterAll(async () => {
+    await coturn?.stop();
+  });
+
+  it('offers TURN over UDP and TCP on one port and over TLS on another, on loopback', () => {
+    expect(coturn.host).toBe('127.0.0.1');
+    expect(coturn.urls).toEqual([
+      `turn:127.0.0.1:${coturn.port}?transport=udp`,
+      `turn:127.0.0.1:${coturn.port}?transport=tcp`,
+      `turns:127.0.0.1:${coturn.tlsPort}?transport=tcp`,
+    ]);
+  });
+
+  it('accepts TCP on the TURN port', async () => {
+    await new Promise<void>((resolve, reject) => {
+      const socket = createConnection({ host: coturn.host, port: coturn.port }, () => {
+        socket.destroy();
+        resolve();
+      });
+      socket.once('error', reject);
+    });
+  });
+
+  it('speaks TLS with the self-signed certificate it made', async () => {
+    const peerCertificate = await new Promise<{ subject: { CN?: string } }>((resolve, reject) => {
+      const socket = tlsConnect({ host: coturn.host, port: coturn.tlsPort, rejectUnauthorized: false }, () => {
+        const certificate = socket.getPeerCertificate();
+        socket.destroy();
+        resolve(certificate as { subject: { CN?: string } });
+      });
+      socket.once('error', reject);
+    });
+    expect(peerCertificate.subject.CN).toBe(coturn.realm);
+  });
+
+  it('logs to its own file, not to the launcher, and never the shared secret', async () => {
+    const log = await readFile(coturn.logFile, 'utf8');
+    expect(log).toContain('Relay address to use: 127.0.0.1');
+    expect(log).not.toContain(coturn.secret);
+  });
+});
