@@ -65,7 +65,7 @@ describe('TURN credentials and transport paths through signaling, with a real SF
     await request(sato, 'transport:create', { direction: 'send' });
     expect(await send(sato, 'transport:path', { direction: 'send', path: 'satellite' } as never)).toMatchObject({
       ok: false,
-      error: { code: 'invalid' },
+      error: { code: 'invalid_payload' },
     });
     await request(sato, 'transport:path', { direction: 'send', path: 'turn-tls' });
     const report = await request(tanaka, 'session:media-stats', {});
