@@ -51,14 +51,16 @@ describe('the pre-call check in real browsers', () => {
     await expect.poll(level, { timeout: 15_000 }).toBeLessThan(0.2);
     await expect.poll(level, { timeout: 15_000 }).toBeGreaterThan(0.4);
 
-    // UDP and TCP both reach the SFU on loopback, each over its own protocol; no TURN server here.
+    // UDP and TCP both reach the SFU on loopback, each over its own protocol, and the stack's
+    // private coturn relays the TURN/TLS probe: a relay candidate reached over TLS, nothing else.
     const probe = (path: string) => page.locator(`[data-probe="${path}"]`);
     await expect.poll(() => probe('udp').getAttribute('data-result'), { timeout: 40_000 }).toBe('ok');
     await expect.poll(() => probe('tcp').getAttribute('data-result'), { timeout: 40_000 }).toBe('ok');
+    await expect.poll(() => probe('turn-tls').getAttribute('data-result'), { timeout: 40_000 }).toBe('ok');
     expect(await probe('udp').getAttribute('data-protocol')).toBe('udp');
     expect(await probe('tcp').getAttribute('data-protocol')).toBe('tcp');
-    expect(await probe('turn-tls').getAttribute('data-result')).toBe('unavailable');
-    expect(await probe('turn-tls').textContent()).toContain('このサーバーには設定されていません');
+    expect(await probe('turn-tls').getAttribute('data-candidate-type')).toBe('relay');
+    expect(await probe('turn-tls').getAttribute('data-relay-protocol')).toBe('tls');
     expect(await page.getAttribute('[data-testid="connectivity-summary"]', 'class')).toContain('good');
 
     // The port list for IT: web, signaling, and the SFU's media ports as its candidates announce them.
@@ -70,7 +72,9 @@ describe('the pre-call check in real browsers', () => {
       expect(await rule(purpose).getAttribute('data-host')).toBe('127.0.0.1');
       expect(await rule(purpose).getAttribute('data-ports')).toBe(mediaPorts);
     }
-    expect(await rule('turn-tls').getAttribute('data-status')).toBe('not-configured');
+    expect(await rule('turn-tls').getAttribute('data-status')).toBe('known');
+    expect(await rule('turn-tls').getAttribute('data-host')).toBe('127.0.0.1');
+    expect(await rule('turn-tls').getAttribute('data-ports')).toBe(String(stack.ports.turnTls));
     // Bilingual: Japanese first, English beneath.
     expect(await rule('media-udp').locator('th').textContent()).toContain('Video and voice (WebRTC)');
 
@@ -124,7 +128,9 @@ describe('the pre-call check in real browsers', () => {
     expect(await page.textContent('[data-testid="microphone-problem"]')).toContain('The microphone is not allowed');
     // The network test does not need camera or microphone.
     await expect.poll(() => page.getAttribute('[data-probe="udp"]', 'data-result'), { timeout: 40_000 }).toBe('ok');
-    expect(await page.textContent('[data-probe="turn-tls"]')).toContain('Not configured on this server');
+    await expect
+      .poll(() => page.getAttribute('[data-probe="turn-tls"]', 'data-result'), { timeout: 40_000 })
+      .toBe('ok');
     // English first in the port list now.
     expect(await page.locator('[data-firewall-rule="media-tcp"] th span').first().textContent()).toBe(
       'Video and voice (WebRTC, when UDP is blocked)',

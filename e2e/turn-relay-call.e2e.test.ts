@@ -1,0 +1,72 @@
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { DEMO_SESSION_ID, demoConferenceAccounts } from '@telemed/domain';
+import { launchThrowawayStack, type Stack } from '../stack/stack.ts';
+import { openHospitalBrowser, openRoom, signIn, type HospitalBrowser } from './hospital-browser.ts';
+
+/**
+ * Two hospitals whose firewalls let nothing out but TLS: their browsers may reach the SFU only
+ * through the stack's private coturn over TLS (QA's `relayOnly: 'turn-tls'`, set before the room
+ * page loads), and the call still carries their voices.
+ */
+describe('a call relayed through TURN over TLS only', () => {
+  let stack: Stack;
+  const sites: HospitalBrowser[] = [];
+
+  beforeAll(async () => {
+    stack = await launchThrowawayStack({ sfuWorkers: 1 });
+  });
+
+  afterAll(async () => {
+    await Promise.all(sites.map((site) => site.close()));
+    await stack?.stop();
+  });
+
+  it('joins, carries audio both ways, and every side reports turn-tls (the host’s media stats too)', async () => {
+    onTestFailed(async () => console.error(await stack.logTails()));
+    expect(stack.turnUrls.some((url) => url.startsWith('turns:'))).toBe(true);
+    const accounts = demoConferenceAccounts.filter((account) => ['tanaka', 'sato'].includes(account.username));
+    for (const account of accounts) {
+      const site = await openHospitalBrowser({ label: account.username, viewport: { width: 1024, height: 700 } });
+      sites.push(site);
+      await site.page.addInitScript(() => {
+        window.telemedQaSettings = { relayOnly: 'turn-tls' };
+      });
+      await signIn(site.page, stack.webUrl, account.username, account.password);
+      await openRoom(site.page, stack.webUrl, DEMO_SESSION_ID);
+    }
+    await Promise.all(sites.map((site) => site.page.click('[data-testid="join"]')));
+    await Promise.all(
+      sites.map((site) => site.page.waitForSelector('main[data-conference-state="joined"]', { timeout: 60_000 })),
+    );
+
+    for (const site of sites) {
+      // Each hears the other: inbound audio bytes keep increasing.
+      const audioBytes = () =>
+        site.page.evaluate(async () => (await window.telemedQa!.mediaByteCounts()).inboundAudioBytes);
+      await expect.poll(audioBytes, { timeout: 30_000 }).toBeGreaterThan(0);
+      const first = await audioBytes();
+      await expect.poll(audioBytes, { timeout: 10_000 }).toBeGreaterThan(first);
+      // Both transports went through TURN over TLS, and the own tile's details say so.
+      await expect
+        .poll(() => site.page.evaluate(() => window.telemedQa!.transportPaths!()), { timeout: 20_000 })
+        .toEqual({ send: 'turn-tls', recv: 'turn-tls' });
+      const own = site.page.locator('figure.local [data-transport-path]');
+      expect(await own.getAttribute('data-transport-path')).toBe('turn-tls');
+      await site.page.click('figure.local [data-testid="quality-indicator"]');
+      expect(await site.page.locator('figure.local [data-testid="transport-path"]').innerText()).toBe(
+        'TURN 中継（TLS）',
+      );
+      await site.page.keyboard.press('Escape');
+    }
+
+    // The host sees each participant's path in the media stats.
+    const host = sites[0]!.page;
+    await host.click('[data-testid="toggle-media-stats"]');
+    const rows = host.locator('[data-testid="media-stats"] tr[data-participant-id]');
+    await expect
+      .poll(() => rows.evaluateAll((all) => all.map((row) => row.getAttribute('data-transport-path'))), {
+        timeout: 20_000,
+      })
+      .toEqual(['turn-tls', 'turn-tls']);
+  });
+});
