@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { DEMO_SESSION_ID } from '@telemed/domain';
 import { launchThrowawayStack, type Stack } from '../stack/stack.ts';
-import { openHospitalBrowser, signIn, type HospitalBrowser } from './hospital-browser.ts';
+import { openHospitalBrowser, signIn, trustingTurnCertificate, type HospitalBrowser } from './hospital-browser.ts';
 
 /** Two fake cameras (fake_device_0 and fake_device_1), so a choice can be made and checked. */
 const twoCameras = ['--use-fake-device-for-media-stream=device-count=2'];
@@ -21,7 +21,10 @@ describe('the pre-call check in real browsers', () => {
 
   it('finds camera and microphone, reports UDP and TCP reachable, lists the ports, and the call uses the camera chosen', async () => {
     onTestFailed(async () => console.error(await stack.logTails()));
-    const site = await openHospitalBrowser({ label: 'sato', extraArgs: twoCameras });
+    const site = await openHospitalBrowser({
+      label: 'sato',
+      extraArgs: [...twoCameras, ...trustingTurnCertificate(stack)],
+    });
     browsers.push(site);
     const { page } = site;
     await signIn(page, stack.webUrl, 'sato', 'sato-demo-2026');
@@ -112,7 +115,7 @@ describe('the pre-call check in real browsers', () => {
     const site = await openHospitalBrowser({
       label: 'suzuki',
       language: 'en',
-      extraArgs: ['--use-fake-ui-for-media-stream=deny'],
+      extraArgs: ['--use-fake-ui-for-media-stream=deny', ...trustingTurnCertificate(stack)],
     });
     browsers.push(site);
     const { page } = site;

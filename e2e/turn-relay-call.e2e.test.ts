@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { DEMO_SESSION_ID, demoConferenceAccounts } from '@telemed/domain';
 import { launchThrowawayStack, type Stack } from '../stack/stack.ts';
-import { openHospitalBrowser, openRoom, signIn, type HospitalBrowser } from './hospital-browser.ts';
+import {
+  openHospitalBrowser,
+  openRoom,
+  signIn,
+  trustingTurnCertificate,
+  type HospitalBrowser,
+} from './hospital-browser.ts';
 
 /**
  * Two hospitals whose firewalls let nothing out but TLS: their browsers may reach the SFU only
@@ -26,7 +32,11 @@ describe('a call relayed through TURN over TLS only', () => {
     expect(stack.turnUrls.some((url) => url.startsWith('turns:'))).toBe(true);
     const accounts = demoConferenceAccounts.filter((account) => ['tanaka', 'sato'].includes(account.username));
     for (const account of accounts) {
-      const site = await openHospitalBrowser({ label: account.username, viewport: { width: 1024, height: 700 } });
+      const site = await openHospitalBrowser({
+        label: account.username,
+        viewport: { width: 1024, height: 700 },
+        extraArgs: trustingTurnCertificate(stack),
+      });
       sites.push(site);
       await site.page.addInitScript(() => {
         window.telemedQaSettings = { relayOnly: 'turn-tls' };

@@ -44,6 +44,11 @@ describe('private coturn', () => {
     expect(peerCertificate.subject.CN).toBe(coturn.realm);
   });
 
+  it('names its self-signed certificate by its public key, for test browsers to pin', () => {
+    expect(coturn.selfSignedCertificate).toBe(true);
+    expect(Buffer.from(coturn.certificateSpki, 'base64')).toHaveLength(32);
+  });
+
   it('logs to its own file, not to the launcher, and never the shared secret', async () => {
     const log = await readFile(coturn.logFile, 'utf8');
     expect(log).toContain('Relay address to use: 127.0.0.1');

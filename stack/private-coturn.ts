@@ -1,7 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { X509Certificate, createHash, randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { access, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +34,14 @@ export interface PrivateCoturn {
   urls: string[];
   /** coturn's own log (its allocations, by TURN username; never a password). */
   logFile: string;
+  /**
+   * SHA-256 of the TLS certificate's public key (base64): Chromium checks a TURN server's
+   * certificate like a web site's, so a self-signed one is refused unless pinned with
+   * `--ignore-certificate-errors-spki-list` (the e2e browsers do; hospital PCs need a real one).
+   */
+  certificateSpki: string;
+  /** Whether the certificate is the self-signed one made here (no browser trusts it by itself). */
+  selfSignedCertificate: boolean;
   stop(): Promise<void>;
 }
 
@@ -55,6 +63,8 @@ export interface PrivateCoturnOptions {
   externalAddress?: string;
   /** Relay ports: `count` consecutive ones from `first` (UDP), picked free when absent. */
   relayPorts?: { first: number; count: number };
+  /** A certificate (PEM files) for the TLS listener; a self-signed one is made when absent. */
+  certificate?: { cert: string; key: string };
   onNotice?: (message: string) => void;
 }
 
@@ -160,7 +170,16 @@ export async function startPrivateCoturn(options: PrivateCoturnOptions): Promise
     tlsPort = options.tlsPort;
   }
   const relayPorts = options.relayPorts ?? { first: await freeMediaPorts(32), count: 32 };
-  const { cert, key } = await ensureTurnCertificate(options.dir, realm);
+  const { cert, key } = options.certificate ?? (await ensureTurnCertificate(options.dir, realm));
+  const certificateSpki = createHash('sha256')
+    .update(new X509Certificate(await readFile(cert)).publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('base64');
+  if (!options.certificate) {
+    options.onNotice?.(
+      'TURN over TLS uses a self-signed certificate, which browsers refuse; give coturn a certificate for ' +
+        "this server's name (TURN_TLS_CERT, TURN_TLS_KEY) for sites that can only reach it over TLS",
+    );
+  }
   const logFile = join(options.dir, 'turnserver.log');
   const args = [
     '-n', // no configuration file: everything is on this command line
@@ -220,6 +239,8 @@ export async function startPrivateCoturn(options: PrivateCoturnOptions): Promise
         realm,
         secret: options.secret,
         logFile,
+        certificateSpki,
+        selfSignedCertificate: !options.certificate,
         urls: [
           `turn:${at}:${options.port}?transport=udp`,
           `turn:${at}:${options.port}?transport=tcp`,

@@ -84,6 +84,8 @@ export interface StackOptions {
    * coturn runs with its files under `dataDir`.
    */
   turn?: { urls: string[]; secret: string };
+  /** A certificate (PEM files) for the private coturn's TLS listener; self-signed when absent. */
+  turnCertificate?: { cert: string; key: string };
   /**
    * The PACS the DICOM proxy reads (its DICOM_SOURCES JSON). When absent a private Orthanc runs
    * with its data under `dataDir`, holding the demo study.
@@ -100,6 +102,11 @@ export interface Stack {
   secrets: StackSecrets;
   /** The TURN URLs browsers are given (the private coturn's unless one was configured). */
   turnUrls: string[];
+  /**
+   * The private coturn's self-signed certificate (SHA-256 of its public key, base64), for test
+   * browsers to pin; null with a configured TURN server or a real certificate.
+   */
+  turnCertificateSpki: string | null;
   /** The last lines every service printed (for test failure reports). */
   logTails(lines?: number): Promise<string>;
   stop(): Promise<void>;
@@ -190,7 +197,9 @@ export async function launchStack(options: StackOptions): Promise<Stack> {
         tlsPort: ports.turnTls === 443 ? 'prefer-443' : ports.turnTls,
         relayPorts: { first: ports.turnRelay, count: TURN_RELAY_PORTS },
         secret: secrets.turn!,
-        onNotice: (message) => console.warn(`coturn: ${message}`),
+        ...(options.turnCertificate ? { certificate: options.turnCertificate } : {}),
+        // Said to whoever runs `npm start`; test stacks choose their ports and pin the certificate.
+        onNotice: (message) => (options.logs === 'stdout' ? console.warn(`coturn: ${message}`) : undefined),
       });
       turn = { urls: privateCoturn.urls, secret: privateCoturn.secret };
     }
@@ -271,6 +280,7 @@ export async function launchStack(options: StackOptions): Promise<Stack> {
       redisUrl,
       secrets,
       turnUrls: turn.urls,
+      turnCertificateSpki: privateCoturn?.selfSignedCertificate ? privateCoturn.certificateSpki : null,
       logTails: (lines = 25) => logTails(services, lines),
       stop,
     };

@@ -23,6 +23,9 @@ const settings = readEnvConfig(
     /** An existing TURN server (comma-separated turn:/turns: URLs) and its TURN REST API secret. */
     TURN_URLS: z.string().min(5).optional(),
     TURN_SECRET: z.string().min(16).optional(),
+    /** The private coturn's TLS certificate and key (PEM files); self-signed when absent. */
+    TURN_TLS_CERT: z.string().min(1).optional(),
+    TURN_TLS_KEY: z.string().min(1).optional(),
   }),
 );
 if (Boolean(settings.TURN_URLS) !== Boolean(settings.TURN_SECRET)) {
@@ -39,6 +42,9 @@ const stack = await launchStack({
   ...(settings.DICOM_SOURCES ? { dicomSources: settings.DICOM_SOURCES } : {}),
   ...(settings.TURN_URLS && settings.TURN_SECRET
     ? { turn: { urls: settings.TURN_URLS.split(',').map((url) => url.trim()), secret: settings.TURN_SECRET } }
+    : {}),
+  ...(settings.TURN_TLS_CERT && settings.TURN_TLS_KEY
+    ? { turnCertificate: { cert: settings.TURN_TLS_CERT, key: settings.TURN_TLS_KEY } }
     : {}),
   logs: 'stdout',
 });
