@@ -445,9 +445,6 @@ export class ConferenceParticipant {
     await this.floor
       .leave(seat)
       .catch((error: unknown) => this.log.warn({ err: error, participantId }, 'could not lower the hand'));
-    await this.turnRelay
-      .leave(seat)
-      .catch((error: unknown) => this.log.warn({ err: error, participantId }, 'could not forget the transport path'));
     await this.deps.sfu.request('participant:close', { sessionId, participantId }).catch((error: unknown) => {
       // The SFU closes an unreachable node's participants itself.
       this.log.warn({ err: error, participantId }, 'could not close participant media');
@@ -457,6 +454,9 @@ export class ConferenceParticipant {
     for (const { producerId } of producers) room.emit('producer:removed', { producerId, participantId });
     room.emit('participant:left', { participantId });
     await this.socket.leave(roomOf(sessionId));
+    await this.turnRelay
+      .leave(seat)
+      .catch((error: unknown) => this.log.warn({ err: error, participantId }, 'could not forget the transport path'));
     await this.audit({
       action: 'conference.left',
       outcome: 'success',
