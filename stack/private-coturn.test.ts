@@ -1,8 +1,11 @@
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createConnection } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestCoturn, type PrivateCoturn } from './private-coturn.ts';
+import { freeMediaPorts } from './free-port.ts';
+import { startPrivateCoturn, startTestCoturn, type PrivateCoturn } from './private-coturn.ts';
 
 describe('private coturn', () => {
   let coturn: PrivateCoturn;
@@ -53,5 +56,29 @@ describe('private coturn', () => {
     const log = await readFile(coturn.logFile, 'utf8');
     expect(log).toContain('Relay address to use: 127.0.0.1');
     expect(log).not.toContain(coturn.secret);
+  });
+});
+
+describe('private coturn behind another address', () => {
+  it('names the address browsers reach it at in its URLs, and a given TLS port', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'telemed-coturn-'));
+    const [port, tlsPort] = [await freeMediaPorts(1), await freeMediaPorts(1)];
+    const coturn = await startPrivateCoturn({
+      dir,
+      port,
+      tlsPort,
+      secret: 'behind-another-address-secret',
+      externalAddress: '192.0.2.10',
+    });
+    try {
+      expect(coturn.urls).toEqual([
+        `turn:192.0.2.10:${port}?transport=udp`,
+        `turn:192.0.2.10:${port}?transport=tcp`,
+        `turns:192.0.2.10:${tlsPort}?transport=tcp`,
+      ]);
+    } finally {
+      await coturn.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -87,6 +87,12 @@ export interface StackOptions {
   /** A certificate (PEM files) for the private coturn's TLS listener; self-signed when absent. */
   turnCertificate?: { cert: string; key: string };
   /**
+   * Where the private coturn listens (loopback by default) and, when browsers reach it at another
+   * address, that one (e.g. the servers' side of an emulated link); its TLS port, when it must be
+   * a given one (443 for a "TCP 443 only" firewall) whatever `ports` says.
+   */
+  privateTurn?: { listenAddress?: string; externalAddress?: string; tlsPort?: number };
+  /**
    * The PACS the DICOM proxy reads (its DICOM_SOURCES JSON). When absent a private Orthanc runs
    * with its data under `dataDir`, holding the demo study.
    */
@@ -194,7 +200,9 @@ export async function launchStack(options: StackOptions): Promise<Stack> {
       privateCoturn = await startPrivateCoturn({
         dir: join(options.dataDir, 'coturn'),
         port: ports.turn,
-        tlsPort: ports.turnTls === 443 ? 'prefer-443' : ports.turnTls,
+        tlsPort: options.privateTurn?.tlsPort ?? (ports.turnTls === 443 ? 'prefer-443' : ports.turnTls),
+        ...(options.privateTurn?.listenAddress ? { listenAddress: options.privateTurn.listenAddress } : {}),
+        ...(options.privateTurn?.externalAddress ? { externalAddress: options.privateTurn.externalAddress } : {}),
         relayPorts: { first: ports.turnRelay, count: TURN_RELAY_PORTS },
         secret: secrets.turn!,
         ...(options.turnCertificate ? { certificate: options.turnCertificate } : {}),
@@ -304,7 +312,12 @@ export interface ThrowawayStack extends Stack {
  * temporary folder that `stop` removes: for end-to-end tests and benchmarks.
  */
 export async function launchThrowawayStack(
-  options: { sfuWorkers?: number; env?: Record<string, string>; persistent?: boolean } = {},
+  options: {
+    sfuWorkers?: number;
+    env?: Record<string, string>;
+    persistent?: boolean;
+    privateTurn?: StackOptions['privateTurn'];
+  } = {},
 ): Promise<ThrowawayStack> {
   const dir = await mkdtemp(join(tmpdir(), 'telemed-stack-'));
   const removeDir = () => rm(dir, { recursive: true, force: true });
@@ -315,6 +328,7 @@ export async function launchThrowawayStack(
     logs: { dir: join(dir, 'logs') },
     ...(options.sfuWorkers ? { sfuWorkers: options.sfuWorkers } : {}),
     ...(options.env ? { env: options.env } : {}),
+    ...(options.privateTurn ? { privateTurn: options.privateTurn } : {}),
   };
   let stack = await launchStack({ ports: 'free', ...settings }).catch(async (error: unknown) => {
     await removeDir();
