@@ -46,7 +46,8 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 # On machines with systemd, Debian's redis-server package also starts a system-wide Redis on
-# port 6379; the project never uses it (its private one listens on 127.0.0.1:6380).
+# port 6379; the project never uses it (its private one listens on 127.0.0.1:6380). The coturn
+# package's own service, if enabled, takes 3478, which the private coturn of `npm start` needs.
 
 # --- 2. Node 24 ------------------------------------------------------------------------------
 # The project targets Node 24 LTS. When the node on PATH is older, Node 24 comes from the npm

@@ -169,6 +169,11 @@ export async function startPrivateCoturn(options: PrivateCoturnOptions): Promise
   } else {
     tlsPort = options.tlsPort;
   }
+  // Another TURN server on the port (Debian's coturn service, say) would answer the readiness
+  // check below in this one's place.
+  if (!(await canListen(host, options.port))) {
+    throw new Error(`port ${options.port} on ${host} is taken (a system coturn?): the private coturn needs it`);
+  }
   const relayPorts = options.relayPorts ?? { first: await freeMediaPorts(32), count: 32 };
   const { cert, key } = options.certificate ?? (await ensureTurnCertificate(options.dir, realm));
   const certificateSpki = createHash('sha256')
