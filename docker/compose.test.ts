@@ -15,12 +15,18 @@ describe('docker/compose.yaml', () => {
         AUTH_SECRET: 'a'.repeat(32),
         SFU_RPC_SECRET: 'b'.repeat(32),
         PUBLIC_ADDRESS: '192.0.2.10',
+        TURN_SECRET: 'c'.repeat(24),
       },
     });
     for (const command of ['sfu/src/main.ts', 'signaling/src/main.ts', 'dicom-proxy/src/main.ts', 'web/server.ts']) {
       expect(stdout).toContain(command);
     }
     expect(stdout).toContain('SFU_ANNOUNCED_ADDRESS: 192.0.2.10');
+    // coturn with the TURN REST API secret signaling mints credentials from, TLS on 443.
+    expect(stdout).toContain('image: coturn/coturn:4.6');
+    expect(stdout).toContain(`--static-auth-secret=${'c'.repeat(24)}`);
+    expect(stdout).toContain(`TURN_SECRET: ${'c'.repeat(24)}`);
+    expect(stdout).toContain('turns:192.0.2.10:443?transport=tcp');
   });
 
   it('refuses to start without the secrets and the public address', async () => {

@@ -25,6 +25,15 @@ export const chromiumArgs = [
   '--disable-backgrounding-occluded-windows',
 ];
 
+/**
+ * Chromium checks a TURN server's certificate like a web site's: test browsers pin the stack's
+ * private coturn's self-signed one (by its public key) so TURN over TLS works, and nothing else
+ * is trusted that would not be.
+ */
+export function trustingTurnCertificate(stack: { turnCertificateSpki: string | null }): string[] {
+  return stack.turnCertificateSpki ? [`--ignore-certificate-errors-spki-list=${stack.turnCertificateSpki}`] : [];
+}
+
 export interface HospitalBrowser {
   browser: Browser;
   page: Page;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { DEMO_SESSION_ID } from '@telemed/domain';
 import { launchThrowawayStack, type Stack } from '../stack/stack.ts';
-import { openHospitalBrowser, signIn, type HospitalBrowser } from './hospital-browser.ts';
+import { openHospitalBrowser, signIn, trustingTurnCertificate, type HospitalBrowser } from './hospital-browser.ts';
 
 /** Two fake cameras (fake_device_0 and fake_device_1), so a choice can be made and checked. */
 const twoCameras = ['--use-fake-device-for-media-stream=device-count=2'];
@@ -21,7 +21,10 @@ describe('the pre-call check in real browsers', () => {
 
   it('finds camera and microphone, reports UDP and TCP reachable, lists the ports, and the call uses the camera chosen', async () => {
     onTestFailed(async () => console.error(await stack.logTails()));
-    const site = await openHospitalBrowser({ label: 'sato', extraArgs: twoCameras });
+    const site = await openHospitalBrowser({
+      label: 'sato',
+      extraArgs: [...twoCameras, ...trustingTurnCertificate(stack)],
+    });
     browsers.push(site);
     const { page } = site;
     await signIn(page, stack.webUrl, 'sato', 'sato-demo-2026');
@@ -51,14 +54,16 @@ describe('the pre-call check in real browsers', () => {
     await expect.poll(level, { timeout: 15_000 }).toBeLessThan(0.2);
     await expect.poll(level, { timeout: 15_000 }).toBeGreaterThan(0.4);
 
-    // UDP and TCP both reach the SFU on loopback, each over its own protocol; no TURN server here.
+    // UDP and TCP both reach the SFU on loopback, each over its own protocol, and the stack's
+    // private coturn relays the TURN/TLS probe: a relay candidate reached over TLS, nothing else.
     const probe = (path: string) => page.locator(`[data-probe="${path}"]`);
     await expect.poll(() => probe('udp').getAttribute('data-result'), { timeout: 40_000 }).toBe('ok');
     await expect.poll(() => probe('tcp').getAttribute('data-result'), { timeout: 40_000 }).toBe('ok');
+    await expect.poll(() => probe('turn-tls').getAttribute('data-result'), { timeout: 40_000 }).toBe('ok');
     expect(await probe('udp').getAttribute('data-protocol')).toBe('udp');
     expect(await probe('tcp').getAttribute('data-protocol')).toBe('tcp');
-    expect(await probe('turn-tls').getAttribute('data-result')).toBe('unavailable');
-    expect(await probe('turn-tls').textContent()).toContain('このサーバーには設定されていません');
+    expect(await probe('turn-tls').getAttribute('data-candidate-type')).toBe('relay');
+    expect(await probe('turn-tls').getAttribute('data-relay-protocol')).toBe('tls');
     expect(await page.getAttribute('[data-testid="connectivity-summary"]', 'class')).toContain('good');
 
     // The port list for IT: web, signaling, and the SFU's media ports as its candidates announce them.
@@ -70,7 +75,9 @@ describe('the pre-call check in real browsers', () => {
       expect(await rule(purpose).getAttribute('data-host')).toBe('127.0.0.1');
       expect(await rule(purpose).getAttribute('data-ports')).toBe(mediaPorts);
     }
-    expect(await rule('turn-tls').getAttribute('data-status')).toBe('not-configured');
+    expect(await rule('turn-tls').getAttribute('data-status')).toBe('known');
+    expect(await rule('turn-tls').getAttribute('data-host')).toBe('127.0.0.1');
+    expect(await rule('turn-tls').getAttribute('data-ports')).toBe(String(stack.ports.turnTls));
     // Bilingual: Japanese first, English beneath.
     expect(await rule('media-udp').locator('th').textContent()).toContain('Video and voice (WebRTC)');
 
@@ -108,7 +115,7 @@ describe('the pre-call check in real browsers', () => {
     const site = await openHospitalBrowser({
       label: 'suzuki',
       language: 'en',
-      extraArgs: ['--use-fake-ui-for-media-stream=deny'],
+      extraArgs: ['--use-fake-ui-for-media-stream=deny', ...trustingTurnCertificate(stack)],
     });
     browsers.push(site);
     const { page } = site;
@@ -124,7 +131,9 @@ describe('the pre-call check in real browsers', () => {
     expect(await page.textContent('[data-testid="microphone-problem"]')).toContain('The microphone is not allowed');
     // The network test does not need camera or microphone.
     await expect.poll(() => page.getAttribute('[data-probe="udp"]', 'data-result'), { timeout: 40_000 }).toBe('ok');
-    expect(await page.textContent('[data-probe="turn-tls"]')).toContain('Not configured on this server');
+    await expect
+      .poll(() => page.getAttribute('[data-probe="turn-tls"]', 'data-result'), { timeout: 40_000 })
+      .toBe('ok');
     // English first in the port list now.
     expect(await page.locator('[data-firewall-rule="media-tcp"] th span').first().textContent()).toBe(
       'Video and voice (WebRTC, when UDP is blocked)',

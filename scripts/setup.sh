@@ -23,12 +23,15 @@ die() { printf '\033[1;31m[setup]\033[0m %s\n' "$*" >&2; exit 1; }
 # Build tools and libraries for the offline mediasoup worker build (see
 # sfu/worker-build/README.md), the Redis the start command runs privately, the browser the
 # end-to-end tests drive (with Japanese fonts), docker-compose to validate docker/, and the
-# Orthanc PACS (with DICOMweb), DCMTK peers and pydicom the DICOM tests and the demo run against.
+# Orthanc PACS (with DICOMweb), DCMTK peers and pydicom the DICOM tests and the demo run against,
+# coturn (the private TURN server, and turnutils_uclient for its tests), and iproute2/iptables
+# for the emulated-link lab.
 apt_packages=(
   g++ make pkg-config ninja-build meson patch python3 flatbuffers-compiler libflatbuffers-dev
   libssl-dev libuv1-dev libsrtp2-dev libabsl-dev openssl
   redis-server chromium fonts-noto-cjk ca-certificates docker-compose
   orthanc orthanc-dicomweb dcmtk python3-pydicom
+  coturn iproute2 iptables
 )
 missing=()
 for p in "${apt_packages[@]}"; do
@@ -43,7 +46,8 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 # On machines with systemd, Debian's redis-server package also starts a system-wide Redis on
-# port 6379; the project never uses it (its private one listens on 127.0.0.1:6380).
+# port 6379; the project never uses it (its private one listens on 127.0.0.1:6380). The coturn
+# package's own service, if enabled, takes 3478, which the private coturn of `npm start` needs.
 
 # --- 2. Node 24 ------------------------------------------------------------------------------
 # The project targets Node 24 LTS. When the node on PATH is older, Node 24 comes from the npm

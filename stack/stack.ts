@@ -13,6 +13,7 @@ import { tieToLauncher } from './child-lifetime.ts';
 import { freeMediaPorts, freeTcpPort } from './free-port.ts';
 import { dicomProxyNodeFlags, nodeCompileCacheDir } from './node-runtime.ts';
 import { ensureDemoStudy } from './demo-study.ts';
+import { startPrivateCoturn, type PrivateCoturn } from './private-coturn.ts';
 import { startPrivateOrthanc, type PrivateOrthanc } from './private-orthanc.ts';
 import { startPrivateRedis, type PrivateRedis } from './private-redis.ts';
 
@@ -36,6 +37,13 @@ export interface StackPorts {
   /** The private demo PACS (Orthanc): REST/DICOMweb and DICOM ports. */
   orthancHttp: number;
   orthancDicom: number;
+  /**
+   * The private TURN server (coturn): TURN over UDP and TCP, TURN over TLS (443 is tried first
+   * when asked for, else a free port is used and the log says so), and the first of its 32 relay ports.
+   */
+  turn: number;
+  turnTls: number;
+  turnRelay: number;
 }
 
 export const defaultPorts: StackPorts = {
@@ -48,7 +56,12 @@ export const defaultPorts: StackPorts = {
   // Not Orthanc's own defaults (8042/4242), so a hospital's Orthanc on the same machine is left alone.
   orthancHttp: 8043,
   orthancDicom: 4243,
+  turn: 3478,
+  turnTls: 443,
+  turnRelay: 49160,
 };
+
+const TURN_RELAY_PORTS = 32;
 
 export interface StackOptions {
   /** Fixed ports, or `free` to pick unused ones (tests). */
@@ -65,7 +78,20 @@ export interface StackOptions {
   /** Extra environment for every service (e.g. LOG_LEVEL). */
   env?: Record<string, string>;
   /** Fixed secrets (a restart keeps them); random when absent. */
-  secrets?: { auth: string; sfuRpc: string };
+  secrets?: StackSecrets;
+  /**
+   * An existing TURN server (its URLs and TURN REST API shared secret); when absent a private
+   * coturn runs with its files under `dataDir`.
+   */
+  turn?: { urls: string[]; secret: string };
+  /** A certificate (PEM files) for the private coturn's TLS listener; self-signed when absent. */
+  turnCertificate?: { cert: string; key: string };
+  /**
+   * Where the private coturn listens (loopback by default) and, when browsers reach it at another
+   * address, that one (e.g. the servers' side of an emulated link); its TLS port, when it must be
+   * a given one (443 for a "TCP 443 only" firewall) whatever `ports` says.
+   */
+  privateTurn?: { listenAddress?: string; externalAddress?: string; tlsPort?: number };
   /**
    * The PACS the DICOM proxy reads (its DICOM_SOURCES JSON). When absent a private Orthanc runs
    * with its data under `dataDir`, holding the demo study.
@@ -79,10 +105,24 @@ export interface Stack {
   signalingUrl: string;
   sfuRpcUrl: string;
   redisUrl: string;
-  secrets: { auth: string; sfuRpc: string };
+  secrets: StackSecrets;
+  /** The TURN URLs browsers are given (the private coturn's unless one was configured). */
+  turnUrls: string[];
+  /**
+   * The private coturn's self-signed certificate (SHA-256 of its public key, base64), for test
+   * browsers to pin; null with a configured TURN server or a real certificate.
+   */
+  turnCertificateSpki: string | null;
   /** The last lines every service printed (for test failure reports). */
   logTails(lines?: number): Promise<string>;
   stop(): Promise<void>;
+}
+
+export interface StackSecrets {
+  auth: string;
+  sfuRpc: string;
+  /** The private coturn's TURN REST API secret (random when absent). */
+  turn?: string;
 }
 
 export type ServiceName = 'sfu' | 'signaling' | 'dicom-proxy' | 'web';
@@ -107,22 +147,28 @@ async function pickPorts(): Promise<StackPorts> {
     privateRedis: await freeTcpPort(),
     orthancHttp: await freeTcpPort(),
     orthancDicom: await freeTcpPort(),
+    turn: await freeMediaPorts(1),
+    turnTls: await freeMediaPorts(1),
+    turnRelay: await freeMediaPorts(TURN_RELAY_PORTS),
   };
 }
 
 export async function launchStack(options: StackOptions): Promise<Stack> {
   const ports = options.ports === 'free' ? await pickPorts() : options.ports;
-  const secrets = options.secrets ?? {
+  const given = options.secrets ?? {
     auth: process.env.AUTH_SECRET ?? randomBytes(32).toString('base64url'),
     sfuRpc: process.env.SFU_RPC_SECRET ?? randomBytes(32).toString('base64url'),
   };
+  const secrets: StackSecrets = { ...given, turn: given.turn ?? randomBytes(24).toString('base64url') };
   let privateRedis: PrivateRedis | null = null;
   let privateOrthanc: PrivateOrthanc | null = null;
+  let privateCoturn: PrivateCoturn | null = null;
   const services: RunningService[] = [];
 
   const stop = async () => {
     // Reverse start order: the web and signaling go first, so nobody is left mid-call on a dead SFU.
     for (const service of [...services].reverse()) await stopService(service);
+    await privateCoturn?.stop();
     await privateOrthanc?.stop();
     await privateRedis?.stop();
   };
@@ -147,6 +193,23 @@ export async function launchStack(options: StackOptions): Promise<Stack> {
       });
       if (options.seedDemo) await ensureDemoStudy(privateOrthanc);
       dicomSources = JSON.stringify([{ id: 'demo-pacs', kind: 'dicomweb', url: privateOrthanc.dicomWebUrl }]);
+    }
+
+    let turn = options.turn;
+    if (!turn) {
+      privateCoturn = await startPrivateCoturn({
+        dir: join(options.dataDir, 'coturn'),
+        port: ports.turn,
+        tlsPort: options.privateTurn?.tlsPort ?? (ports.turnTls === 443 ? 'prefer-443' : ports.turnTls),
+        ...(options.privateTurn?.listenAddress ? { listenAddress: options.privateTurn.listenAddress } : {}),
+        ...(options.privateTurn?.externalAddress ? { externalAddress: options.privateTurn.externalAddress } : {}),
+        relayPorts: { first: ports.turnRelay, count: TURN_RELAY_PORTS },
+        secret: secrets.turn!,
+        ...(options.turnCertificate ? { certificate: options.turnCertificate } : {}),
+        // Said to whoever runs `npm start`; test stacks choose their ports and pin the certificate.
+        onNotice: (message) => (options.logs === 'stdout' ? console.warn(`coturn: ${message}`) : undefined),
+      });
+      turn = { urls: privateCoturn.urls, secret: privateCoturn.secret };
     }
 
     const common = { LOG_LEVEL: 'info', ...options.env };
@@ -178,6 +241,8 @@ export async function launchStack(options: StackOptions): Promise<Stack> {
           SFU_URL: `http://127.0.0.1:${ports.sfuRpc}`,
           SFU_RPC_SECRET: secrets.sfuRpc,
           WEB_ORIGINS: `http://localhost:${ports.web},http://127.0.0.1:${ports.web}`,
+          TURN_URLS: turn.urls.join(','),
+          TURN_SECRET: turn.secret,
         },
         health: `http://127.0.0.1:${ports.signaling}/healthz`,
       },
@@ -222,6 +287,8 @@ export async function launchStack(options: StackOptions): Promise<Stack> {
       sfuRpcUrl: `http://127.0.0.1:${ports.sfuRpc}`,
       redisUrl,
       secrets,
+      turnUrls: turn.urls,
+      turnCertificateSpki: privateCoturn?.selfSignedCertificate ? privateCoturn.certificateSpki : null,
       logTails: (lines = 25) => logTails(services, lines),
       stop,
     };
@@ -245,7 +312,12 @@ export interface ThrowawayStack extends Stack {
  * temporary folder that `stop` removes: for end-to-end tests and benchmarks.
  */
 export async function launchThrowawayStack(
-  options: { sfuWorkers?: number; env?: Record<string, string>; persistent?: boolean } = {},
+  options: {
+    sfuWorkers?: number;
+    env?: Record<string, string>;
+    persistent?: boolean;
+    privateTurn?: StackOptions['privateTurn'];
+  } = {},
 ): Promise<ThrowawayStack> {
   const dir = await mkdtemp(join(tmpdir(), 'telemed-stack-'));
   const removeDir = () => rm(dir, { recursive: true, force: true });
@@ -256,6 +328,7 @@ export async function launchThrowawayStack(
     logs: { dir: join(dir, 'logs') },
     ...(options.sfuWorkers ? { sfuWorkers: options.sfuWorkers } : {}),
     ...(options.env ? { env: options.env } : {}),
+    ...(options.privateTurn ? { privateTurn: options.privateTurn } : {}),
   };
   let stack = await launchStack({ ports: 'free', ...settings }).catch(async (error: unknown) => {
     await removeDir();

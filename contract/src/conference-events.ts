@@ -10,6 +10,7 @@ import type { Participant } from './participant.ts';
 import { chatTextSchema, type ChatHistoryPage, type ChatMessage } from './chat.ts';
 import type { FloorSnapshot, RaisedHand } from './floor-control.ts';
 import type { RecordingState } from './recording-consent.ts';
+import { turnRelayRequestSchemas, type TurnRelayResponses } from './turn-relay.ts';
 import { jointReadChangeSchema, type JointReadState, type JointReadUpdate, type SiteReadiness } from './joint-read.ts';
 import {
   dtlsParametersSchema,
@@ -212,6 +213,8 @@ export const conferenceRequestSchemas = {
   ...connectivityProbeRequestSchemas,
   // Screen-share policy, consumer pause and layers, the host's media stats: see conference-media.ts.
   ...conferenceMediaRequestSchemas,
+  // TURN credentials and the path each transport uses: see turn-relay.ts.
+  ...turnRelayRequestSchemas,
 
   // Chat, floor control and the recording guard of the session this socket is in.
 
@@ -243,7 +246,7 @@ export const conferenceRequestSchemas = {
 export type ConferenceRequestName = keyof typeof conferenceRequestSchemas;
 export type ConferenceRequest<N extends ConferenceRequestName> = z.infer<(typeof conferenceRequestSchemas)[N]>;
 
-export interface ConferenceResponses extends ConnectivityProbeResponses, ConferenceMediaResponses {
+export interface ConferenceResponses extends ConnectivityProbeResponses, ConferenceMediaResponses, TurnRelayResponses {
   'session:capabilities': { routerRtpCapabilities: RtpCapabilities };
   'session:join': JoinedSession;
   'session:leave': Record<string, never>;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { mediaIdSchema, type MediaKind, type MediaSource } from './media.ts';
+import type { ParticipantTransportPaths } from './turn-relay.ts';
 
 /**
  * The room's media controls, in a block of their own within the Socket.IO contract (merged into
@@ -112,6 +113,8 @@ export interface ParticipantMediaStats {
   downlinkLossPercent: number | null;
   /** The SFU's estimate of what the participant's downlink can take. */
   availableDownlinkBitrate: number | null;
+  /** How its transports reach the SFU, as its browser reported (e.g. `turn-tls` behind a strict firewall). */
+  transportPaths?: ParticipantTransportPaths;
   producers: ProducerMediaStats[];
   consumers: ConsumerMediaStats[];
 }

@@ -1,3 +1,5 @@
+import type { ParticipantTransportPaths } from './turn-relay.ts';
+
 /**
  * Stable hooks the room page exposes for automated tests and hospital QA, besides its data
  * attributes (`<main data-conference-state>`, `video[data-peer-name][data-site-name]`).
@@ -17,6 +19,17 @@ export interface TelemedQa {
   mediaByteCounts(): Promise<MediaByteCounts>;
   /** The joint read's measurements as this screen shows them (lengths in mm, areas in mm²). */
   jointReadMeasurements?(): JointReadMeasurement[];
+  /** How this browser's send and receive transports reach the SFU (e.g. `turn-tls`), once known. */
+  transportPaths?(): ParticipantTransportPaths;
+}
+
+/**
+ * Settings a test or QA sets before the room page loads (e.g. Playwright's `addInitScript`):
+ * `relayOnly: 'turn-tls'` makes the call reach the SFU through TURN over TLS or not at all, as
+ * behind a firewall that lets only TLS out — proof that such a site can still call.
+ */
+export interface TelemedQaSettings {
+  relayOnly?: 'turn-tls';
 }
 
 export interface JointReadMeasurement {
@@ -32,5 +45,6 @@ export interface JointReadMeasurement {
 declare global {
   interface Window {
     telemedQa?: TelemedQa;
+    telemedQaSettings?: TelemedQaSettings;
   }
 }

@@ -38,6 +38,9 @@ import { recordingHandlers, type RecordingRequestName } from './session-recordin
 import type { SfuClient } from './sfu-client.ts';
 import { SessionLobby, accountRoomOf, type LobbyRequestName } from './session-lobby.ts';
 import { SessionMediaControl, type MediaControlRequestName } from './session-media-control.ts';
+import { SessionTurnRelay, type TurnRelayRequestName } from './session-turn-relay.ts';
+import type { TransportPathStore } from './transport-path-store.ts';
+import type { TurnSettings } from './turn-credentials.ts';
 import { recordForSocket, type SocketAuditEntry } from './socket-audit.ts';
 
 /** What the handshake established about the socket's account (see `authenticateSocket`). */
@@ -69,6 +72,9 @@ export interface ConferenceDependencies {
   chat: SessionChatLog;
   hands: RaisedHands;
   sfu: SfuClient;
+  /** The TURN servers browsers may relay through, and their shared secret; null without TURN. */
+  turn: TurnSettings | null;
+  transportPaths: TransportPathStore;
   logger: Logger;
   /** Publishes a domain event to every node (and the other services), e.g. a host's mute. */
   publish(event: DomainEvent): Promise<void>;
@@ -118,6 +124,7 @@ export class ConferenceParticipant {
   private readonly media: SessionMediaControl;
   private readonly chat: SessionChat;
   private readonly floor: SessionFloor;
+  private readonly turnRelay: SessionTurnRelay;
   private joined: { sessionId: string; participant: Participant; mayProduce: boolean; isHost: boolean } | null = null;
   private joining = false;
 
@@ -132,6 +139,7 @@ export class ConferenceParticipant {
     this.floor = new SessionFloor(socket, deps, this.log, seat);
     this.connectivity = new ConnectivityCheck(socket, deps, this.log);
     this.media = new SessionMediaControl(socket, deps, this.log, seat);
+    this.turnRelay = new SessionTurnRelay(socket, deps, this.log, seat);
     deps.connections.add(this);
     // Waiting-room decisions and list changes are addressed to the account, wherever it is connected.
     Promise.resolve(socket.join(accountRoomOf(socket.data.account.accountId))).catch((error: unknown) =>
@@ -148,6 +156,7 @@ export class ConferenceParticipant {
         ...this.media.handlers(),
         ...this.chat.handlers(),
         ...this.floor.handlers(),
+        ...this.turnRelay.handlers(),
         ...recordingHandlers(deps, seat),
       },
       {
@@ -261,6 +270,7 @@ export class ConferenceParticipant {
     | ChatRequestName
     | FloorRequestName
     | RecordingRequestName
+    | TurnRelayRequestName
   > {
     const { sfu, presence } = this.deps;
     return {
@@ -444,6 +454,9 @@ export class ConferenceParticipant {
     for (const { producerId } of producers) room.emit('producer:removed', { producerId, participantId });
     room.emit('participant:left', { participantId });
     await this.socket.leave(roomOf(sessionId));
+    await this.turnRelay
+      .leave(seat)
+      .catch((error: unknown) => this.log.warn({ err: error, participantId }, 'could not forget the transport path'));
     await this.audit({
       action: 'conference.left',
       outcome: 'success',

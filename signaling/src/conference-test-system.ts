@@ -71,7 +71,7 @@ export interface ConferenceTestSystem {
 const quiet = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
 export async function startConferenceTestSystem(
-  options: { signalingNodes?: number; recheckMs?: number } = {},
+  options: { signalingNodes?: number; recheckMs?: number; turn?: { urls: string[]; secret: string } } = {},
 ): Promise<ConferenceTestSystem> {
   const redisServer: PrivateRedis = await startTestRedis();
   const redis = await connectRedis(redisServer.url, () => undefined);
@@ -102,6 +102,7 @@ export async function startConferenceTestSystem(
           SFU_URL: `http://127.0.0.1:${sfu.rpcPort}`,
           SFU_RPC_SECRET,
           ...(options.recheckMs ? { SESSION_RECHECK_MS: String(options.recheckMs) } : {}),
+          ...(options.turn ? { TURN_URLS: options.turn.urls.join(','), TURN_SECRET: options.turn.secret } : {}),
         }),
         quiet,
       ),

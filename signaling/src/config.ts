@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { logLevelSetting, portSetting, readEnvConfig } from '@telemed/contract/server';
+import type { TurnSettings } from './turn-credentials.ts';
 
 const signalingConfigSchema = z.object({
   SIGNALING_HOST: z.string().default('0.0.0.0'),
@@ -25,11 +26,39 @@ const signalingConfigSchema = z.object({
    * at the scheduled end; catches a missed domain event), in milliseconds.
    */
   SESSION_RECHECK_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  /**
+   * TURN servers browsers may relay media through (`turn:` / `turns:` URLs, comma-separated),
+   * and coturn's TURN REST API shared secret (`static-auth-secret`): signaling mints each
+   * participant short-lived credentials from it. Neither set: no TURN (direct paths only).
+   */
+  TURN_URLS: z
+    .string()
+    .optional()
+    .transform((value) =>
+      (value ?? '')
+        .split(',')
+        .map((url) => url.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().regex(/^turns?:[^\s]+$/, 'TURN_URLS: turn: or turns: URLs'))),
+  TURN_SECRET: z.string().min(16, 'TURN_SECRET must be at least 16 characters').optional(),
+  /** How long minted TURN credentials stay valid, in seconds (browsers ask again on ICE restart). */
+  TURN_CREDENTIAL_LIFETIME_S: z.coerce.number().int().min(60).max(86_400).default(3600),
   LOG_LEVEL: logLevelSetting,
 });
 
 export type SignalingConfig = z.infer<typeof signalingConfigSchema>;
 
 export function readSignalingConfig(env?: Record<string, string | undefined>): SignalingConfig {
-  return readEnvConfig('signaling', signalingConfigSchema, env);
+  const config = readEnvConfig('signaling', signalingConfigSchema, env);
+  if (config.TURN_URLS.length > 0 !== Boolean(config.TURN_SECRET)) {
+    throw new Error('signaling: invalid configuration: TURN_URLS and TURN_SECRET go together (set both or neither)');
+  }
+  return config;
+}
+
+/** The TURN servers and how to mint their credentials; null when none is configured. */
+export function turnSettingsOf(config: SignalingConfig): TurnSettings | null {
+  if (!config.TURN_SECRET || config.TURN_URLS.length === 0) return null;
+  return { urls: config.TURN_URLS, secret: config.TURN_SECRET, lifetimeSeconds: config.TURN_CREDENTIAL_LIFETIME_S };
 }

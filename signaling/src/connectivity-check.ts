@@ -3,10 +3,13 @@ import {
   ContractError,
   type ConferenceResponses,
   type ConnectivityProbeOpening,
+  type IceServer,
   type conferenceRequestSchemas,
 } from '@telemed/contract';
 import type { RequestHandlers } from '@telemed/contract/server';
 import type { ConferenceDependencies, ConferenceSocket } from './conference-participant.ts';
+import { recordForSocket } from './socket-audit.ts';
+import { tlsOnly, turnIceServers, type TurnSettings } from './turn-credentials.ts';
 
 /**
  * The pre-call check's connectivity probes of one connection: signaling asks the SFU for a
@@ -22,7 +25,7 @@ export type ProbeHandlers = Pick<
   ProbeRequestName
 >;
 
-/** UDP and TCP side by side, and room for the relayed path once TURN exists. */
+/** UDP, TCP and the relayed path side by side. */
 export const MAX_OPEN_PROBES = 3;
 /** A few runs of the check per page; opening the page again starts a new connection. */
 export const MAX_PROBES_PER_CONNECTION = 12;
@@ -50,10 +53,12 @@ export class ConnectivityCheck {
     const { sfu } = this.deps;
     return {
       'probe:open': async ({ path }) => {
-        // No TURN server exists yet (coturn with the TURN REST API is a later step). With one,
-        // this mints short-lived TURN credentials and answers a UDP probe with `iceServers`
-        // and the `relay` policy, so the browser reaches the SFU through TURN or not at all.
-        if (path === 'turn-tls') return { available: false, reason: 'not-configured' };
+        // The TURN/TLS probe is a UDP probe (coturn relays to the SFU over UDP) reached only
+        // through the `turns:` URLs with the `relay` policy: through TURN over TLS or not at all.
+        const { turn } = this.deps;
+        if (path === 'turn-tls' && (!turn || tlsOnly([{ urls: turn.urls }]).length === 0)) {
+          return { available: false, reason: 'not-configured' };
+        }
         if (this.open.size + this.pending >= MAX_OPEN_PROBES) {
           throw new ContractError('conflict', `at most ${MAX_OPEN_PROBES} connectivity probes at once`);
         }
@@ -64,7 +69,7 @@ export class ConnectivityCheck {
         this.pending++;
         let probe;
         try {
-          probe = await sfu.request('probe:open', { protocol: path });
+          probe = await sfu.request('probe:open', { protocol: path === 'tcp' ? 'tcp' : 'udp' });
         } finally {
           this.pending--;
         }
@@ -76,11 +81,12 @@ export class ConnectivityCheck {
         forget.unref();
         this.open.set(probe.probeId, forget);
         this.log.info({ probeId: probe.probeId, path }, 'connectivity probe opened');
+        const relayed = path === 'turn-tls' && turn ? await this.relayedThrough(turn, probe.probeId) : null;
         const opening: ConnectivityProbeOpening = {
           available: true,
           ...probe,
-          iceServers: [],
-          iceTransportPolicy: 'all',
+          iceServers: relayed ?? [],
+          iceTransportPolicy: relayed ? 'relay' : 'all',
         };
         return opening;
       },
@@ -100,6 +106,19 @@ export class ConnectivityCheck {
         return {};
       },
     };
+  }
+
+  /** TLS-only TURN servers with fresh credentials for a probe (audited, the credential never logged). */
+  private async relayedThrough(turn: TurnSettings, probeId: string): Promise<IceServer[]> {
+    const { iceServers, credentials } = turnIceServers(turn, this.socket.data.account.accountId, { probe: true });
+    const expiresAt = new Date(credentials.expiresAt * 1000).toISOString();
+    await recordForSocket(this.deps.audit, this.socket, {
+      action: 'turn.credentials-issued',
+      outcome: 'success',
+      target: `probe:${probeId}`,
+      detail: { turnUsername: credentials.username, expiresAt },
+    });
+    return tlsOnly(iceServers);
   }
 
   /** The socket went away: its probes are closed on the SFU at once, not left to expire. */

@@ -81,10 +81,16 @@ export class SessionMediaControl {
         await this.requireHost(seat, 'conference.media-stats');
         const last = this.lastReport;
         if (last?.sessionId === seat.sessionId && Date.now() - last.at < REPORT_REUSE_MS) return last.report;
-        const stats = await sfu.request('session:media', { sessionId: seat.sessionId, detail: true });
+        const [stats, paths] = await Promise.all([
+          sfu.request('session:media', { sessionId: seat.sessionId, detail: true }),
+          this.deps.transportPaths.of(seat.sessionId),
+        ]);
         const report: SessionMediaReport = {
           measuredAt: new Date().toISOString(),
-          participants: stats.participantMedia ?? [],
+          participants: (stats.participantMedia ?? []).map((media) => ({
+            ...media,
+            transportPaths: paths.get(media.participantId) ?? { send: null, recv: null },
+          })),
           consumers: stats.consumers,
           pausedConsumers: stats.pausedConsumers,
         };

@@ -15,7 +15,7 @@ import {
   publishDomainEvent,
   type RedisClient,
 } from '@telemed/domain';
-import type { SignalingConfig } from './config.ts';
+import { turnSettingsOf, type SignalingConfig } from './config.ts';
 import {
   ConferenceParticipant,
   roomOf,
@@ -28,6 +28,7 @@ import { ScreenShareStore } from './screen-share-store.ts';
 import { RaisedHands } from './raised-hands.ts';
 import { SessionAccessWatch } from './session-access-watch.ts';
 import { SfuClient } from './sfu-client.ts';
+import { TransportPathStore } from './transport-path-store.ts';
 
 export interface SignalingService {
   port: number;
@@ -96,6 +97,8 @@ export async function startSignalingService(config: SignalingConfig, logger: Log
     hands: new RaisedHands(redis, logger),
     publish: (event) => publishDomainEvent(redis, event),
     sfu,
+    turn: turnSettingsOf(config),
+    transportPaths: new TransportPathStore(redis, logger),
     logger,
     local,
     connections: new Set(),

@@ -31,6 +31,7 @@ import {
 import { RoomChat } from './room-chat.svelte.ts';
 import { RoomFloor } from './room-floor.svelte.ts';
 import { RoomRecording } from './room-recording.svelte.ts';
+import { RoomTurnRelay, type IceOptions } from './room-turn-relay.svelte.ts';
 import { openSignalingSocket, sendRequest, type SignalingSocket } from './signaling-socket.ts';
 import { spokeNow } from './tile-layout.ts';
 
@@ -154,6 +155,8 @@ export class ConferenceRoom {
   chat = $state.raw<RoomChat | null>(null);
   floor = $state.raw<RoomFloor | null>(null);
   recording = $state.raw<RoomRecording | null>(null);
+  /** TURN credentials for the transports and the path each one takes (set once the socket is open). */
+  turnRelay = $state.raw<RoomTurnRelay | null>(null);
 
   private readonly sessionId: string;
   private readonly signalingUrl: string;
@@ -233,9 +236,10 @@ export class ConferenceRoom {
       if (joined.mayAdmit) void this.refreshWaitingGuests();
       for (const participant of joined.participants) this.addRemote(participant);
       const sending = this.mayProduceMedia && joined.mayProduceMedia;
+      const ice = await this.turnRelay?.iceOptions();
       [this.sendTransport, this.recvTransport] = await Promise.all([
-        sending ? this.createTransport('send') : null,
-        this.createTransport('recv'),
+        sending ? this.createTransport('send', ice) : null,
+        this.createTransport('recv', ice),
       ]);
       // Sending and receiving start together: the first remote frame does not wait for our camera.
       await Promise.all([this.produceLocalMedia(), ...joined.producers.map((producer) => this.consume(producer))]);
@@ -474,6 +478,7 @@ export class ConferenceRoom {
       this.chat = new RoomChat(opening, request);
       this.floor = new RoomFloor(opening, request, () => this.mutedByHost());
       this.recording = new RoomRecording(opening, request, this.recordingAllowed);
+      this.turnRelay = new RoomTurnRelay(request);
     });
     socket.on('disconnect', (reason) => {
       // Our own disconnect (leaving, or giving up after an error) is not a lost connection.
@@ -557,11 +562,20 @@ export class ConferenceRoom {
     return sendRequest(this.socket, name, payload);
   }
 
-  private async createTransport(direction: 'send' | 'recv'): Promise<types.Transport> {
+  /**
+   * Fresh TURN credentials on the transports, for an ICE restart or a rebuild (credentials are
+   * short-lived: the ones the transports were created with may have expired). Returns them, to
+   * create new transports with.
+   */
+  async refreshIceServers(): Promise<IceOptions | undefined> {
+    return this.turnRelay?.refreshIceServers([this.sendTransport, this.recvTransport]);
+  }
+
+  private async createTransport(direction: 'send' | 'recv', ice?: IceOptions): Promise<types.Transport> {
     const device = this.device;
     if (!device) throw new Error('device not loaded');
     const options = await this.request('transport:create', { direction });
-    const transportOptions = options as TransportOptions & types.TransportOptions;
+    const transportOptions = { ...(options as TransportOptions & types.TransportOptions), ...ice };
     const transport =
       direction === 'send'
         ? device.createSendTransport(transportOptions)
@@ -809,7 +823,10 @@ export class ConferenceRoom {
         producerScore: scored?.producerScore ?? null,
       };
     }
-    await this.sampleLocalQuality();
+    await Promise.all([
+      this.sampleLocalQuality(),
+      this.turnRelay?.sample({ send: this.sendTransport, recv: this.recvTransport }),
+    ]);
   }
 
   private async sampleLocalQuality(): Promise<void> {
@@ -864,6 +881,7 @@ export class ConferenceRoom {
     this.screenShareStarting = false;
     this.localQuality = null;
     this.localReading = null;
+    this.turnRelay?.reset();
     this.speakingOrder = [];
     for (const { consumer } of this.consumers.values()) consumer.close();
     this.consumers.clear();

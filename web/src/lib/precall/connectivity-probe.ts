@@ -23,6 +23,8 @@ export interface ProbeOutcome {
   endpoints: { protocol: string; address: string; port: number }[];
   /** Every media port of the SFU (one per worker). */
   mediaPorts: number[];
+  /** The TURN servers a relayed probe was given (`turns:host:port?…`), for the firewall's port list. */
+  turnUrls?: string[];
 }
 
 /** A path that does not connect within this long counts as blocked. */
@@ -42,6 +44,10 @@ export async function runConnectivityProbe(
         ? opening.transport.iceCandidates.map(({ protocol, address, port }) => ({ protocol, address, port }))
         : [],
     mediaPorts: opening?.available === true ? opening.mediaPorts : [],
+    turnUrls:
+      opening?.available === true
+        ? opening.iceServers.flatMap((server) => (Array.isArray(server.urls) ? server.urls : [server.urls]))
+        : [],
   });
 
   let opening: ConnectivityProbeOpening;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ProbeOutcome } from './connectivity-probe.ts';
-import { firewallRules, portRanges } from './firewall-ports.ts';
+import { firewallRules, portRanges, turnsHostAndPort } from './firewall-ports.ts';
 
 const probe = (path: 'udp' | 'tcp', result: ProbeOutcome['result'] = 'ok'): ProbeOutcome => ({
   path,
@@ -35,6 +35,33 @@ describe('the port list for the hospital’s IT department', () => {
       { purpose: 'media-tcp', transport: 'TCP', host: '203.0.113.7', ports: '40000–40003', status: 'known' },
       { purpose: 'turn-tls', transport: 'TCP', host: null, ports: null, status: 'not-configured' },
     ]);
+  });
+
+  it('lists the TURN server a relayed probe was given', () => {
+    const rules = firewallRules({
+      webOrigin: 'https://telemed.example.jp',
+      signalingUrl: 'https://telemed.example.jp:3001',
+      outcomes: {
+        'turn-tls': {
+          path: 'turn-tls',
+          result: 'failed',
+          carried: null,
+          endpoints: [],
+          mediaPorts: [],
+          turnUrls: ['turns:turn.example.jp:443?transport=tcp'],
+        },
+      },
+    });
+    expect(rules.at(-1)).toEqual({
+      purpose: 'turn-tls',
+      transport: 'TCP',
+      host: 'turn.example.jp',
+      ports: '443',
+      status: 'known',
+    });
+    expect(turnsHostAndPort('turns:[2001:db8::1]:5349')).toEqual({ host: '2001:db8::1', port: '5349' });
+    expect(turnsHostAndPort('turns:turn.example.jp')).toEqual({ host: 'turn.example.jp', port: '443' });
+    expect(turnsHostAndPort('turn:turn.example.jp:3478')).toBeNull();
   });
 
   it('says what it does not know when the check could not ask the server', () => {

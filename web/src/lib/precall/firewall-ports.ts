@@ -30,6 +30,12 @@ function urlHostAndPort(url: string): { host: string; port: string } | null {
   }
 }
 
+/** Host and port of a `turns:host:port?transport=tcp` URL (RFC 7065); 443 when the port is left out. */
+export function turnsHostAndPort(url: string): { host: string; port: string } | null {
+  const match = /^turns:(\[[^\]]+\]|[^:?]+)(?::(\d+))?(?:\?.*)?$/.exec(url);
+  return match ? { host: match[1]!.replace(/^\[|\]$/g, ''), port: match[2] ?? '443' } : null;
+}
+
 /** `40000–40003` for a run of ports, `40000, 40005` otherwise. */
 export function portRanges(ports: readonly number[]): string {
   const sorted = [...new Set(ports)].sort((a, b) => a - b);
@@ -65,17 +71,26 @@ export function firewallRules(input: {
     return { purpose, transport, host: addresses.join(', '), ports: portRanges(outcome.mediaPorts), status: 'known' };
   };
   const turn = input.outcomes['turn-tls'];
+  const turnServers = (turn?.turnUrls ?? []).map(turnsHostAndPort).filter((server) => server !== null);
   return [
     fromUrl('web', input.webOrigin),
     fromUrl('signaling', input.signalingUrl),
     media('media-udp', 'udp'),
     media('media-tcp', 'tcp'),
-    {
-      purpose: 'turn-tls',
-      transport: 'TCP',
-      host: null,
-      ports: null,
-      status: turn?.result === 'unavailable' ? 'not-configured' : 'unknown',
-    },
+    turnServers.length > 0
+      ? {
+          purpose: 'turn-tls',
+          transport: 'TCP',
+          host: [...new Set(turnServers.map(({ host }) => host))].join(', '),
+          ports: [...new Set(turnServers.map(({ port }) => port))].join(', '),
+          status: 'known',
+        }
+      : {
+          purpose: 'turn-tls',
+          transport: 'TCP',
+          host: null,
+          ports: null,
+          status: turn?.result === 'unavailable' ? 'not-configured' : 'unknown',
+        },
   ];
 }
