@@ -10,7 +10,14 @@ import {
   type LinkLab,
 } from '../stack/link-lab.ts';
 import { launchThrowawayStack, type Stack } from '../stack/stack.ts';
-import { CHROMIUM_PATH, joinCall, openHospitalBrowser, signIn, type HospitalBrowser } from './hospital-browser.ts';
+import {
+  CHROMIUM_PATH,
+  joinCall,
+  openHospitalBrowser,
+  signIn,
+  trustingTurnCertificate,
+  type HospitalBrowser,
+} from './hospital-browser.ts';
 import {
   audioSamples,
   jointReadConvergence,
@@ -110,9 +117,8 @@ export async function openIslandLinkScene(): Promise<IslandLinkScene> {
     // Web, signaling and TURN over TLS: what a TCP-443-only firewall lets through (all three on
     // 443 in production, behind the hospital's HTTPS proxy or as the TURN server's TLS port).
     frontPorts = [ports.web, ports.signaling, ...(ports.turnTls ? [ports.turnTls] : [])];
-    // Test browsers pin the private coturn's self-signed certificate (when there is one) for TURN over TLS.
-    const turnSpki = (stack as { turnCertificateSpki?: string | null }).turnCertificateSpki;
-    trustTurn = turnSpki ? [`--ignore-certificate-errors-spki-list=${turnSpki}`] : [];
+    // Test browsers pin the private coturn's self-signed certificate for TURN over TLS.
+    trustTurn = trustingTurnCertificate(stack);
     const webUrl = stack.webUrl;
     const open = async (account: typeof hubAccount, inLab: boolean) => {
       const site = await openHospitalBrowser({

@@ -17,9 +17,9 @@ import { openIslandLinkScene, type IslandLinkScene, type ProfileFigures } from '
 
 /**
  * Parts of issue 7 built on other branches; their cases run once those are merged into main
- * (and main into this branch).
+ * (and main into this branch). TURN is in.
  */
-const inMain = { resume: false, turn: false, degrade: false };
+const inMain = { resume: false, turn: true, degrade: false };
 const islandName = '佐藤 花子';
 /** Presenter steps per profile: enough that p95 is not just the slowest one or two. */
 const STEPS = 40;
