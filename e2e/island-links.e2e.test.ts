@@ -21,6 +21,13 @@ import { openIslandLinkScene, type IslandLinkScene, type ProfileFigures } from '
  */
 const inMain = { resume: false, turn: true, degrade: false };
 const islandName = '佐藤 花子';
+/** The GEO satellite link with a third of its capacity: less than the call's video needs. */
+const thinSatellite: IslandLinkProfile = {
+  ...islandLinkProfiles.geoSatellite,
+  name: 'thin-satellite',
+  description: 'GEO satellite at 300 kbit/s',
+  link: { ...islandLinkProfiles.geoSatellite.link, name: 'thin-satellite', bitsPerSecond: 300e3 },
+};
 /** Presenter steps per profile: enough that p95 is not just the slowest one or two. */
 const STEPS = 40;
 
@@ -170,9 +177,9 @@ describe.skipIf(unavailable !== null)('island links under emulated profiles', ()
         );
       await scene.lab.applyProfile(islandLinkProfiles.unshaped, []);
       await expect.poll(level, { timeout: 60_000 }).toBe('full');
-      // The satellite link: the island steps down and says so, while the hub's voice keeps coming.
+      // A satellite link thinner than the call's video: the island steps down and says so, while the hub's voice keeps coming.
       const thin = Date.now();
-      await scene.lab.applyProfile(islandLinkProfiles.geoSatellite, []);
+      await scene.lab.applyProfile(thinSatellite, []);
       await expect.poll(level, { timeout: 90_000, interval: 1_000 }).not.toBe('full');
       await island.waitForSelector('[data-testid="link-banner"]', { timeout: 30_000 });
       console.log(
