@@ -118,6 +118,13 @@ export function requireSeat(seat: SessionSeat | null): SessionSeat {
 /** Why a participant left its session (kept in the audit trail, told to the others). */
 export type LeaveReason = ParticipantLeaveReason;
 
+/** Disconnect reasons that are not a broken link: the participant leaves rather than being suspended. */
+const DELIBERATE_DISCONNECTS = new Set([
+  'client namespace disconnect',
+  'server namespace disconnect',
+  'server shutting down',
+]);
+
 /** The same answer for every refusal: session ids are not to be probed, nor schedules read. */
 const JOIN_REFUSED = 'you may not enter this session now';
 
@@ -177,8 +184,9 @@ export class ConferenceParticipant {
     );
     socket.on('disconnect', (reason) => {
       this.log.info({ reason }, 'socket disconnected');
-      // A participant in a call is suspended, not gone: its browser may come back (session:resume).
-      if (this.joined && reason !== 'server namespace disconnect') {
+      // A participant in a call whose link broke is suspended, not gone: its browser may come
+      // back (session:resume). A socket closed on purpose, by the browser or by this node, leaves.
+      if (this.joined && !DELIBERATE_DISCONNECTS.has(reason)) {
         void this.suspend().catch((error: unknown) => this.log.error({ err: error }, 'suspending failed'));
       } else {
         deps.connections.delete(this);
