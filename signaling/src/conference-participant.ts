@@ -304,9 +304,12 @@ export class ConferenceParticipant {
       },
       'session:join': async ({ sessionId, rtpCapabilities }) => this.join(sessionId, rtpCapabilities),
       'session:resume': async (request) => this.resume(request),
-      'transport:restart-ice': async ({ transportId }) =>
+      'transport:restart-ice': async ({ transportId }) => {
+        const restarted = await sfu.request('transport:restart-ice', { ...this.ref(), transportId });
+        this.log.info({ participantId: this.participantId, transportId }, 'ICE restarted');
         // TURN credentials, once signaling issues them, ride along here as `iceServers`.
-        sfu.request('transport:restart-ice', { ...this.ref(), transportId }),
+        return restarted;
+      },
       'session:leave': async () => {
         await this.leave('left');
         return {};

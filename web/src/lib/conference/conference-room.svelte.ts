@@ -288,7 +288,11 @@ export class ConferenceRoom {
   async leave(): Promise<void> {
     if (this.state !== 'joined' && this.state !== 'joining') return;
     this.leaving = true;
-    await this.request('session:leave', {}).catch(() => undefined);
+    // Said and gone at once: a page being closed may not live to see the answer, and the socket's
+    // own goodbye tells signaling this is a leave, not a dropped link (which would hold the seat).
+    const said = this.request('session:leave', {}).catch(() => undefined);
+    this.socket?.disconnect();
+    await said;
     this.teardown();
     this.state = 'left';
   }
