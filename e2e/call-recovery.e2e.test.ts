@@ -247,6 +247,30 @@ describe('a call that rides out a signaling outage', () => {
     });
   });
 
+  it('rebuilds the media transports in place: same tiles, media flowing both ways again', async () => {
+    onTestFailed(async () => {
+      console.error(await stack.logTails(60));
+      console.error(`tanaka: ${await callReport(tanaka.page)}\nsato: ${await callReport(sato.page)}`);
+    });
+    expect(await markTiles(tanaka.page)).toBe(1);
+    expect(await markTiles(sato.page)).toBe(1);
+    const startedAt = Date.now();
+    await sato.page.evaluate(() => window.telemedQa!.rebuildMediaTransports!());
+    for (const [site, other] of [
+      [tanaka, satoAccount!],
+      [sato, tanakaAccount!],
+    ] as const) {
+      await expect
+        .poll(async () => (await playingRemoteVideos(site.page)).map((video) => video.name), { timeout: 30_000 })
+        .toEqual([other.displayName]);
+      const before = await inboundAudioBytes(site.page);
+      await expect.poll(() => inboundAudioBytes(site.page), { timeout: 10_000 }).toBeGreaterThan(before);
+      expect(await markedTiles(site.page)).toBe(1);
+      expect(await site.page.getAttribute('main', 'data-conference-state')).toBe('joined');
+    }
+    console.log(`transport rebuild: video and sound both ways again ${Date.now() - startedAt} ms after it started`);
+  });
+
   it.skipIf(!mayDropPackets)('restarts ICE when the media path drops, and the sound comes back', async () => {
     onTestFailed(async () => console.error(await stack.logTails(60)));
     // The SFU's media ports: one per worker (two on this machine at most; four are reserved).

@@ -107,6 +107,11 @@ export class RoomRecovery {
     this.rebuildAfterResume = false;
   }
 
+  /** Rebuilds the media transports now (the QA hook's way to prove a rebuild keeps the call). */
+  rebuildMedia(): Promise<void> {
+    return this.rebuild();
+  }
+
   /** The call starts (again): recovery watches it. */
   start(): void {
     this.disposed = false;
