@@ -147,6 +147,8 @@ export class ConferenceParticipant {
   private joining = false;
   /** While suspended (socket gone, see `suspend`): ends the participant when the grace period is over. */
   private graceTimer: NodeJS.Timeout | null = null;
+  /** The suspension being recorded (presence, room, audit): a resume waits for it, so its write cannot come last. */
+  private suspension: Promise<void> = Promise.resolve();
 
   constructor(socket: ConferenceSocket, deps: ConferenceDependencies) {
     this.socket = socket;
@@ -187,7 +189,7 @@ export class ConferenceParticipant {
       // A participant in a call whose link broke is suspended, not gone: its browser may come
       // back (session:resume). A socket closed on purpose, by the browser or by this node, leaves.
       if (this.joined && !DELIBERATE_DISCONNECTS.has(reason)) {
-        void this.suspend().catch((error: unknown) => this.log.error({ err: error }, 'suspending failed'));
+        this.suspension = this.suspend().catch((error: unknown) => this.log.error({ err: error }, 'suspending failed'));
       } else {
         deps.connections.delete(this);
         void this.leave('disconnected').catch((error: unknown) =>
@@ -576,6 +578,7 @@ export class ConferenceParticipant {
       const { account, session } = await this.authorize(sessionId);
       const taken = held!.handOver();
       if (!taken) await refuse('expired', new ContractError('not_found', 'no longer in the session; join afresh'));
+      await held!.suspension;
       const { token, check } = ResumeToken.issue();
       const seat: JoinedSeat = {
         ...taken!,
