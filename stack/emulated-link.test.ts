@@ -16,6 +16,43 @@ describe('emulated link', () => {
     expect(schedule.arrival(100, 500)).toBeCloseTo(100.5 + 20);
   });
 
+  it('cuts every connection while down, refuses new ones, and carries them again once restored', async () => {
+    const echo = createServer((socket) => socket.pipe(socket));
+    const echoPort = await freeTcpPort();
+    await new Promise<void>((resolve) => echo.listen(echoPort, '127.0.0.1', resolve));
+    const link = await startEmulatedLink({
+      port: await freeTcpPort(),
+      host: '127.0.0.2',
+      target: { host: '127.0.0.1', port: echoPort },
+      profile: { name: 'test', bitsPerSecond: 100e6, roundTripMs: 2 },
+    });
+    const open = () => {
+      const socket = connect({ port: link.port, host: link.host });
+      const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+      socket.on('error', () => undefined);
+      return { socket, closed };
+    };
+    const echoOnce = (socket: ReturnType<typeof connect>, text: string) =>
+      new Promise<string>((resolve) => {
+        socket.once('data', (chunk: Buffer) => resolve(chunk.toString()));
+        socket.write(text);
+      });
+    try {
+      const before = open();
+      expect(await echoOnce(before.socket, 'ping')).toBe('ping');
+      link.cut();
+      await before.closed;
+      await open().closed;
+      link.restore();
+      const after = open();
+      expect(await echoOnce(after.socket, 'back')).toBe('back');
+      after.socket.destroy();
+    } finally {
+      await link.close();
+      await new Promise((resolve) => echo.close(resolve));
+    }
+  });
+
   it('carries bytes intact both ways over several connections, half-close included', async () => {
     // An echo service that answers once the client has finished sending.
     const echo = createServer({ allowHalfOpen: true }, (socket) => {

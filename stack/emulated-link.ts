@@ -107,15 +107,27 @@ export interface EmulatedLink {
   host: string;
   port: number;
   profile: LinkProfile;
+  /**
+   * The link goes down: every connection through it is cut (both ends see it close, as after a
+   * reset) and new ones are closed at once, until `restore`. For outage tests.
+   */
+  cut(): void;
+  restore(): void;
   close(): Promise<void>;
 }
 
-/** Starts a relay on `port` (127.0.0.1) that carries TCP to `target` over `profile`. */
+/**
+ * Starts a relay on `port` (of `host`, 127.0.0.1 unless given: another loopback address such as
+ * 127.0.0.2 gives one test browser a link of its own) that carries TCP to `target` over `profile`.
+ */
 export async function startEmulatedLink(options: {
   port: number;
+  host?: string;
   target: { host: string; port: number };
   profile: LinkProfile;
 }): Promise<EmulatedLink> {
+  const host = options.host ?? '127.0.0.1';
+  let down = false;
   const upstream = new LinkDirectionSchedule(options.profile);
   const downstream = new LinkDirectionSchedule(options.profile);
   // The bottleneck's buffer: one bandwidth-delay product plus headroom (a router's queue).
@@ -126,6 +138,10 @@ export async function startEmulatedLink(options: {
   const sockets = new Set<Socket>();
   // Half-open allowed both ways: one side's end is carried over the link, not taken as a hang-up.
   const server: Server = createServer({ allowHalfOpen: true }, (client) => {
+    if (down) {
+      client.destroy();
+      return;
+    }
     const target = connect({ port: options.target.port, host: options.target.host, allowHalfOpen: true });
     client.setNoDelay(true);
     target.setNoDelay(true);
@@ -148,12 +164,19 @@ export async function startEmulatedLink(options: {
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port, '127.0.0.1', () => resolve());
+    server.listen(options.port, host, () => resolve());
   });
   return {
-    host: '127.0.0.1',
+    host,
     port: options.port,
     profile: options.profile,
+    cut() {
+      down = true;
+      for (const socket of sockets) socket.destroy();
+    },
+    restore() {
+      down = false;
+    },
     async close() {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -19,6 +19,8 @@ export interface TelemedQa {
   mediaByteCounts(): Promise<MediaByteCounts>;
   /** The joint read's measurements as this screen shows them (lengths in mm, areas in mm²). */
   jointReadMeasurements?(): JointReadMeasurement[];
+  /** Rebuilds the call's media transports, as after a failed one (to test the recovery). */
+  rebuildMediaTransports?(): Promise<void>;
   /** How this browser's send and receive transports reach the SFU (e.g. `turn-tls`), once known. */
   transportPaths?(): ParticipantTransportPaths;
 }

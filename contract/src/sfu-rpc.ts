@@ -35,6 +35,7 @@ export const sfuRequestSchemas = {
   'participant:close': z.strictObject(participantRef),
   'transport:create': browser['transport:create'].extend(participantRef),
   'transport:connect': browser['transport:connect'].extend(participantRef),
+  'transport:restart-ice': browser['transport:restart-ice'].extend(participantRef),
   'producer:create': browser['producer:create'].extend(participantRef),
   'producer:pause': browser['producer:pause'].extend(participantRef),
   'producer:resume': browser['producer:resume'].extend(participantRef),
@@ -78,6 +79,7 @@ export interface SfuResponses {
   'participant:close': Record<string, never>;
   'transport:create': TransportOptions;
   'transport:connect': Record<string, never>;
+  'transport:restart-ice': { iceParameters: TransportOptions['iceParameters'] };
   'producer:create': { producerId: string };
   'producer:pause': Record<string, never>;
   'producer:resume': Record<string, never>;

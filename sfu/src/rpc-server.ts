@@ -114,6 +114,9 @@ function rpcHandlers(
       await (await opened(sessionId)).connectTransport(participantId, ownerId, transportId, dtlsParameters);
       return {};
     },
+    'transport:restart-ice': async ({ sessionId, participantId, transportId }) => ({
+      iceParameters: await (await opened(sessionId)).restartIce(participantId, ownerId, transportId),
+    }),
     'producer:create': async ({ sessionId, participantId, ...request }) => ({
       producerId: await (await opened(sessionId)).produce(participantId, ownerId, request),
     }),

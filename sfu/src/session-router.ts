@@ -179,6 +179,20 @@ export class SessionRouter {
     await mediasoupCall(() => transport.connect({ dtlsParameters: dtlsParameters as types.DtlsParameters }));
   }
 
+  /**
+   * New ICE credentials for one of the participant's transports: the browser restarts ICE with
+   * them when its path broke (a network change, a long outage) without losing its producers
+   * and consumers.
+   */
+  async restartIce(
+    participantId: string,
+    ownerId: string,
+    transportId: string,
+  ): Promise<TransportOptions['iceParameters']> {
+    const transport = this.transport(this.participant(participantId, ownerId), transportId);
+    return mediasoupCall(() => transport.restartIce());
+  }
+
   async produce(
     participantId: string,
     ownerId: string,

@@ -172,6 +172,11 @@ export class SessionJointRead {
     };
   }
 
+  /** Sends the changes held back now (the socket is about to be replaced, see ConferenceParticipant.suspend). */
+  flushHeld(): void {
+    this.broadcasts.flush();
+  }
+
   /**
    * The participant leaves: held-back changes go out, a presenter gives the role up (everyone is
    * told), its progress no longer counts for its site.
