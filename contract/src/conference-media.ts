@@ -62,6 +62,11 @@ export interface ConferenceMediaNotifications {
   'screenShare:policy': (policy: ScreenSharePolicy) => void;
   /** A consumer's score or forwarded layer changed (mediasoup's `score` and `layerschange`). */
   'consumer:quality': (quality: ConsumerQuality) => void;
+  /**
+   * To a producer's owner: the highest simulcast layer anyone receives of it now (null: nobody
+   * does). The browser stops encoding and sending the layers above (`setMaxSpatialLayer`).
+   */
+  'producer:layers-needed': (demand: { producerId: string; spatialLayer: number | null }) => void;
 }
 
 /** What the SFU holds for one producer. */
@@ -92,6 +97,8 @@ export interface ConsumerMediaStats {
   score: number;
   producerScore: number;
   preferredSpatialLayer: number | null;
+  /** mediasoup's forwarding priority: voices highest, the presenter's video next, everyone else's last. */
+  priority: number;
   currentSpatialLayer: number | null;
   currentTemporalLayer: number | null;
   /** Bits per second the SFU sends. */
