@@ -261,6 +261,9 @@ export class SessionRouter {
         rtpCapabilities: participant.rtpCapabilities,
         // Resumed by the browser once it is ready to render, so no keyframe is wasted.
         paused: true,
+        // Retransmission on NACK for voices too (mediasoup's default is video only): on a lossy
+        // island link a resent packet often still arrives in time, Opus FEC covers the rest.
+        enableRtx: true,
         appData: { participantId, source: source.producer.appData.source, from: source.participant.participantId },
       }),
     );

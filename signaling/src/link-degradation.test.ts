@@ -161,7 +161,7 @@ describe('degrading in order at the SFU', () => {
       transportId: suzuki.transportId,
       kind: 'video',
       source: 'screen',
-      rtpParameters: { ...vp8Simulcast(7100), encodings: [{ ssrc: 7100 }] },
+      rtpParameters: { ...vp8Simulcast(7100), mid: '2', encodings: [{ ssrc: 7100 }] },
     });
     await request(tanaka.client, 'consumer:create', { producerId: screen.producerId });
     expect((await priorities())['suzuki:screen']).toBe(CONSUMER_PRIORITY.presenterVideo);
