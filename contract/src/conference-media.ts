@@ -12,6 +12,15 @@ import { mediaIdSchema, type MediaKind, type MediaSource } from './media.ts';
 /** Spatial and temporal layer indexes: camera video has three of each (see the room's simulcast). */
 const layerIndex = z.int().min(0).max(2);
 
+/**
+ * How far a site's browser has given way to a thin link, in the fixed order (see the web's
+ * link-adaptation.ts): everyone else's video lowered, then paused, then the presenter's lowered,
+ * then audio only.
+ */
+export const linkLevels = ['full', 'others-reduced', 'others-paused', 'presenter-reduced', 'audio-only'] as const;
+export const linkLevelSchema = z.enum(linkLevels);
+export type LinkLevel = z.infer<typeof linkLevelSchema>;
+
 /** Whether several participants may share a screen at the same time (the host decides). */
 export interface ScreenSharePolicy {
   allowMultiple: boolean;
@@ -35,6 +44,11 @@ export const conferenceMediaRequestSchemas = {
   'screenShare:setPolicy': z.strictObject({ allowMultiple: z.boolean() }),
   /** Host only (else `forbidden`): every participant's media as the SFU sees it now. */
   'session:media-stats': z.strictObject({}),
+  /**
+   * This site's link level changed: everyone else is told (`participant:link`), so at
+   * `audio-only` its tile shows its still avatar and why, not a frozen frame.
+   */
+  'link:level': z.strictObject({ level: linkLevelSchema }),
 } as const;
 
 export interface ConferenceMediaResponses {
@@ -43,6 +57,7 @@ export interface ConferenceMediaResponses {
   'screenShare:policy': ScreenSharePolicy;
   'screenShare:setPolicy': ScreenSharePolicy;
   'session:media-stats': SessionMediaReport;
+  'link:level': Record<string, never>;
 }
 
 /** The SFU's view of one consumer's quality: mediasoup's scores (0–10) and the layer it forwards. */
@@ -67,6 +82,8 @@ export interface ConferenceMediaNotifications {
    * does). The browser stops encoding and sending the layers above (`setMaxSpatialLayer`).
    */
   'producer:layers-needed': (demand: { producerId: string; spatialLayer: number | null }) => void;
+  /** Another participant's link level changed (see `link:level`). */
+  'participant:link': (event: { participantId: string; level: LinkLevel }) => void;
 }
 
 /** What the SFU holds for one producer. */

@@ -17,6 +17,22 @@ export interface TelemedQa {
   mediaByteCounts(): Promise<MediaByteCounts>;
   /** The joint read's measurements as this screen shows them (lengths in mm, areas in mm²). */
   jointReadMeasurements?(): JointReadMeasurement[];
+  /**
+   * Feeds the room's link adaptation one synthetic quality sample (from then on measured samples
+   * no longer move it) and answers the level it is at after it: proves the degradation order,
+   * the banner and the recovery without a shaped link (the link lab shapes real ones).
+   */
+  feedLinkSample?(sample: QaLinkSample): string;
+  /** The room's link level now (full … audio-only). */
+  linkLevel?(): string;
+}
+
+/** One quality sample as the room's link adaptation takes it (null: not measured). */
+export interface QaLinkSample {
+  availableIncomingKbps: number | null;
+  lossPercent: number | null;
+  roundTripTimeMs: number | null;
+  worstScore: number | null;
 }
 
 export interface JointReadMeasurement {

@@ -18,10 +18,10 @@
  * order and the tie to this room's demand mechanism are ours; no library models them.
  */
 
+import { linkLevels, type LinkLevel } from '@telemed/contract';
 import type { VideoDemand } from './conference-room.svelte.ts';
 
-export const linkLevels = ['full', 'others-reduced', 'others-paused', 'presenter-reduced', 'audio-only'] as const;
-export type LinkLevel = (typeof linkLevels)[number];
+export { linkLevels, type LinkLevel };
 
 /** What one quality sample of the room says about this browser's downlink. Null: not measured. */
 export interface LinkSample {
