@@ -25,6 +25,8 @@ export interface TelemedQa {
   feedLinkSample?(sample: QaLinkSample): string;
   /** The room's link level now (full … audio-only). */
   linkLevel?(): string;
+  /** The highest simulcast layer the own camera sends now (null: no camera). */
+  cameraSendLayer?(): number | null;
 }
 
 /** One quality sample as the room's link adaptation takes it (null: not measured). */

@@ -652,6 +652,11 @@ export class ConferenceRoom {
     this.cameraOff = !video;
   }
 
+  /** The highest simulcast layer the camera sends now (QA). */
+  cameraSendLayer(): number | null {
+    return this.producers.get('camera')?.maxSpatialLayer ?? null;
+  }
+
   /** The camera sends no layer above what anyone receives and the site's uplink profile carries. */
   private async capCamera(): Promise<void> {
     const camera = this.producers.get('camera');
