@@ -8,6 +8,7 @@ import {
   levelNeeds,
   levelThatFits,
   linkNotice,
+  linkSampleOf,
   nextLinkState,
   sendLayerCap,
   type LinkLevel,
@@ -179,5 +180,26 @@ describe('the camera layers a site sends', () => {
     expect(sendLayerCap(100)).toBe(0);
     expect(sendLayerCap(1_000)).toBe(1);
     expect(sendLayerCap(3_000)).toBe(2);
+  });
+});
+
+describe('a sample from the room’s measurements', () => {
+  it('takes the worst of the streams received now, and ignores paused videos’ old figures', () => {
+    expect(
+      linkSampleOf(
+        [
+          { receiving: true, lossPercent: 1, roundTripTimeMs: 600, score: 9 },
+          { receiving: true, lossPercent: 6, roundTripTimeMs: 620, score: 7 },
+          { receiving: false, lossPercent: 40, roundTripTimeMs: 3_000, score: 1 },
+        ],
+        800,
+      ),
+    ).toEqual({ availableIncomingKbps: 800, lossPercent: 6, roundTripTimeMs: 620, worstScore: 7 });
+    expect(linkSampleOf([], null)).toEqual({
+      availableIncomingKbps: null,
+      lossPercent: null,
+      roundTripTimeMs: null,
+      worstScore: null,
+    });
   });
 });

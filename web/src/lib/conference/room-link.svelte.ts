@@ -1,35 +1,26 @@
 /* eslint-disable svelte/prefer-svelte-reactivity -- the Maps are bookkeeping, deliberately not reactive; the UI reads only the $state fields. */
 import type { LinkLevel } from '@telemed/contract';
 import type { VideoDemand } from './conference-room.svelte.ts';
-import { worst } from './connection-quality.ts';
 import {
   demandsAt,
   initialLinkState,
   levelNeeds,
   levelThatFits,
   linkLevels,
+  linkSampleOf,
   linkNotice,
   nextLinkState,
   sendLayerCap,
   type LinkNotice,
   type LinkPolicyState,
   type LinkSample,
+  type MeasuredStream,
 } from './link-adaptation.ts';
 
 /** What the site's link profile caps, in kbit/s each way (null: no cap). */
 export interface RoomLinkCaps {
   upKbps: number | null;
   downKbps: number | null;
-}
-
-/** One received stream as the room measured it in its last sample. */
-export interface MeasuredStream {
-  /** The SFU forwards it now (a paused video's old figures do not count). */
-  receiving: boolean;
-  lossPercent: number | null;
-  roundTripTimeMs: number | null;
-  /** The SFU's score of the stream to this browser (0–10; not its sender's uplink: that is theirs to adapt). */
-  score: number | null;
 }
 
 export interface RoomLinkOptions {
@@ -147,19 +138,4 @@ export class RoomLink {
       this.options.changed(level);
     }
   }
-}
-
-/**
- * A policy sample from the room's measurements: the worst loss and round trip of the streams
- * received now, the SFU's lowest score of them, and the browser's incoming estimate.
- */
-export function linkSampleOf(streams: readonly MeasuredStream[], availableIncomingKbps: number | null): LinkSample {
-  const receiving = streams.filter((stream) => stream.receiving);
-  const scores = receiving.map((stream) => stream.score).filter((score) => score !== null);
-  return {
-    availableIncomingKbps,
-    lossPercent: receiving.reduce<number | null>((loss, stream) => worst(loss, stream.lossPercent), null),
-    roundTripTimeMs: receiving.reduce<number | null>((rtt, stream) => worst(rtt, stream.roundTripTimeMs), null),
-    worstScore: scores.length ? Math.min(...scores) : null,
-  };
 }
