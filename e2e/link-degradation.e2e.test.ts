@@ -32,8 +32,8 @@ const people = [
   { username: 'suzuki', password: 'suzuki-demo-2026', displayName: '鈴木 健' },
 ];
 
-const bad: QaLinkSample = { availableIncomingKbps: null, lossPercent: 20, roundTripTimeMs: 300, worstScore: 3 };
-const good: QaLinkSample = { availableIncomingKbps: null, lossPercent: 0, roundTripTimeMs: 40, worstScore: 10 };
+const bad: QaLinkSample = { availableIncomingKbps: null, lossPercent: 20, roundTripTimeMs: 300, score: 3 };
+const good: QaLinkSample = { availableIncomingKbps: null, lossPercent: 0, roundTripTimeMs: 40, score: 10 };
 
 describe('degrading in a fixed order and telling the user', () => {
   let stack: Stack;
@@ -155,7 +155,7 @@ describe('degrading in a fixed order and telling the user', () => {
     await expect.poll(receivingVideos, { timeout: 30_000 }).toBeGreaterThan(0);
 
     const levels: string[] = [];
-    for (let sample = 0; sample < 12; sample++) {
+    for (let sample = 0; sample < 16; sample++) {
       const level = await feed('tanaka', bad);
       if (levels.at(-1) !== level) levels.push(level);
       if (level === 'others-reduced') {
@@ -230,7 +230,7 @@ describe('degrading in a fixed order and telling the user', () => {
 
     // Both receivers' links fall to audio only: nobody receives Sato's camera.
     for (const receiver of ['tanaka', 'suzuki']) {
-      for (let sample = 0; sample < 10; sample++) await feed(receiver, bad);
+      for (let sample = 0; sample < 16; sample++) await feed(receiver, bad);
       await page(receiver).waitForSelector('main[data-link-level="audio-only"]');
     }
     await expect.poll(() => sendLayer('sato'), { timeout: 15_000 }).toBe(0);

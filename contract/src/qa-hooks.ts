@@ -34,7 +34,7 @@ export interface QaLinkSample {
   availableIncomingKbps: number | null;
   lossPercent: number | null;
   roundTripTimeMs: number | null;
-  worstScore: number | null;
+  score: number | null;
 }
 
 export interface JointReadMeasurement {

@@ -884,6 +884,7 @@ export class ConferenceRoom {
     await this.sampleLocalQuality();
     const streams = entries.map((entry) => ({
       receiving: entry.consumer.kind === 'audio' || entry.applied.receive,
+      kbps: entry.rate.kbps,
       lossPercent: entry.rate.lossPercent,
       roundTripTimeMs: entry.reading?.roundTripTimeMs ?? null,
       score: entry.serverQuality?.score ?? null,

@@ -25,7 +25,7 @@ const demands: VideoDemand[] = [
 const presenters = new Set([presenter]);
 const needs = levelNeeds(demands, presenters, 3);
 
-const good: LinkSample = { availableIncomingKbps: 10_000, lossPercent: 0, roundTripTimeMs: 40, worstScore: 10 };
+const good: LinkSample = { availableIncomingKbps: 10_000, lossPercent: 0, roundTripTimeMs: 40, score: 10 };
 const lossy: LinkSample = { ...good, lossPercent: 15 };
 const thin = (kbps: number): LinkSample => ({ ...good, availableIncomingKbps: kbps });
 
@@ -85,16 +85,13 @@ describe('what each level lets through', () => {
 
 describe('stepping down', () => {
   it('steps down one level at a time under loss, in the fixed order, down to audio only', () => {
-    const { levels } = run(times(10, lossy));
+    const { levels } = run(times(LINK_POLICY.downAfter * 4 + 1, lossy));
+    const step = (level: LinkLevel) => times(LINK_POLICY.downAfter, level);
     expect(levels).toEqual([
-      'full',
-      'others-reduced',
-      'others-reduced',
-      'others-paused',
-      'others-paused',
-      'presenter-reduced',
-      'presenter-reduced',
-      'audio-only',
+      ...step('full').slice(1),
+      ...step('others-reduced'),
+      ...step('others-paused'),
+      ...step('presenter-reduced'),
       'audio-only',
       'audio-only',
     ]);
@@ -105,17 +102,17 @@ describe('stepping down', () => {
   });
 
   it('goes straight to the level the measured bandwidth carries', () => {
-    const { levels } = run([thin(needs['presenter-reduced']), thin(needs['presenter-reduced'])]);
-    expect(levels).toEqual(['full', 'presenter-reduced']);
+    const { levels } = run(times(LINK_POLICY.downAfter, thin(needs['presenter-reduced'])));
+    expect(levels).toEqual([...times(LINK_POLICY.downAfter - 1, 'full'), 'presenter-reduced']);
   });
 
   it('holds the link profile’s cap even when the browser measures more', () => {
-    const { levels } = run(times(2, good), initialLinkState(), needs['others-paused']);
+    const { levels } = run(times(LINK_POLICY.downAfter, good), initialLinkState(), needs['others-paused']);
     expect(levels.at(-1)).toBe('others-paused');
   });
 
   it('steps down on the SFU’s low scores too', () => {
-    expect(run(times(2, { ...good, worstScore: 3 })).levels.at(-1)).toBe('others-reduced');
+    expect(run(times(LINK_POLICY.downAfter, { ...good, score: 3 })).levels.at(-1)).toBe('others-reduced');
   });
 });
 
@@ -184,22 +181,32 @@ describe('the camera layers a site sends', () => {
 });
 
 describe('a sample from the room’s measurements', () => {
-  it('takes the worst of the streams received now, and ignores paused videos’ old figures', () => {
+  it('weighs loss and scores by bitrate, takes the worst round trip, and ignores paused videos’ old figures', () => {
     expect(
       linkSampleOf(
         [
-          { receiving: true, lossPercent: 1, roundTripTimeMs: 600, score: 9 },
-          { receiving: true, lossPercent: 6, roundTripTimeMs: 620, score: 7 },
-          { receiving: false, lossPercent: 40, roundTripTimeMs: 3_000, score: 1 },
+          { receiving: true, kbps: 100, lossPercent: 1, roundTripTimeMs: 600, score: 9 },
+          { receiving: true, kbps: 300, lossPercent: 6, roundTripTimeMs: 620, score: 7 },
+          { receiving: false, kbps: 900, lossPercent: 40, roundTripTimeMs: 3_000, score: 1 },
         ],
         800,
       ),
-    ).toEqual({ availableIncomingKbps: 800, lossPercent: 6, roundTripTimeMs: 620, worstScore: 7 });
+    ).toEqual({ availableIncomingKbps: 800, lossPercent: 4.8, roundTripTimeMs: 620, score: 7.5 });
+    // A voice in DTX losing one packet of five does not make the link lossy.
+    expect(
+      linkSampleOf(
+        [
+          { receiving: true, kbps: 2, lossPercent: 20, roundTripTimeMs: 40, score: 10 },
+          { receiving: true, kbps: 500, lossPercent: 0, roundTripTimeMs: 40, score: 10 },
+        ],
+        null,
+      ).lossPercent,
+    ).toBe(0.1);
     expect(linkSampleOf([], null)).toEqual({
       availableIncomingKbps: null,
       lossPercent: null,
       roundTripTimeMs: null,
-      worstScore: null,
+      score: null,
     });
   });
 });

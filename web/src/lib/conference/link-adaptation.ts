@@ -28,12 +28,12 @@ export { linkLevels, type LinkLevel };
 export interface LinkSample {
   /** The browser's estimate of what its receive path can take (candidate pair `availableIncomingBitrate`). */
   availableIncomingKbps: number | null;
-  /** Packets lost on the way to this browser in the last interval, worst stream, in percent. */
+  /** Packets lost on the way to this browser in the last interval, in percent (see `linkSampleOf`). */
   lossPercent: number | null;
   /** Round trip to the media server. Only an extreme one counts: a satellite's 600 ms is its normal. */
   roundTripTimeMs: number | null;
-  /** The SFU's worst consumer score for this browser (0–10). */
-  worstScore: number | null;
+  /** The SFU's consumer scores for this browser (0–10), averaged by bitrate. */
+  score: number | null;
 }
 
 /** Roughly what each level needs of the downlink, in kbit/s (see `levelNeeds`). */
@@ -54,8 +54,8 @@ export interface LinkPolicyState {
 }
 
 export const LINK_POLICY = {
-  /** Pressured samples in a row before stepping down: one bad sample is a blip. */
-  downAfter: 2,
+  /** Pressured samples in a row before stepping down: one or two bad samples are a blip. */
+  downAfter: 3,
   /** Good samples in a row before the first climb (12 s at 3 s a sample). */
   climbAfter: 4,
   /** The longest a climb waits however often it flapped (4 × 2⁴ samples ≈ 3 min). */
@@ -65,7 +65,7 @@ export const LINK_POLICY = {
   /** After this many samples without a change, one flap is forgiven. */
   steadyAfter: 40,
   /** Loss from which the link is pressured, and below which it is good (percent). */
-  lossPressure: 8,
+  lossPressure: 10,
   lossGood: 2,
   /** SFU scores at or below which the link is pressured, and from which it is good. */
   scorePressure: 4,
@@ -118,7 +118,7 @@ export function nextLinkState(
   const capacity = capacityOf(profileKbps, sample.availableIncomingKbps);
   const index = rank(state.level);
   const lossy = (sample.lossPercent ?? 0) >= LINK_POLICY.lossPressure;
-  const scoredLow = sample.worstScore !== null && sample.worstScore <= LINK_POLICY.scorePressure;
+  const scoredLow = sample.score !== null && sample.score <= LINK_POLICY.scorePressure;
   const stalled = (sample.roundTripTimeMs ?? 0) >= LINK_POLICY.extremeRoundTripMs;
   const tooThin = capacity !== null && capacity < needs[state.level];
   const pressured = state.level !== 'audio-only' && (lossy || scoredLow || stalled || tooThin);
@@ -126,7 +126,7 @@ export function nextLinkState(
   const roomAbove = above !== null && (capacity === null || capacity >= needs[above] * LINK_POLICY.climbHeadroom);
   const clean =
     (sample.lossPercent ?? 0) < LINK_POLICY.lossGood &&
-    (sample.worstScore ?? 10) >= LINK_POLICY.scoreGood &&
+    (sample.score ?? 10) >= LINK_POLICY.scoreGood &&
     !stalled &&
     roomAbove;
   const steady = state.sinceChange + 1;
@@ -241,6 +241,8 @@ export function linkNotice(level: LinkLevel): LinkNotice {
 export interface MeasuredStream {
   /** The SFU forwards it now (a paused video's old figures do not count). */
   receiving: boolean;
+  /** What arrived in the last interval (weighs the stream's loss and score). */
+  kbps: number | null;
   lossPercent: number | null;
   roundTripTimeMs: number | null;
   /** The SFU's score of the stream to this browser (0–10; not its sender's uplink: that is theirs to adapt). */
@@ -248,16 +250,25 @@ export interface MeasuredStream {
 }
 
 /**
- * A policy sample from the room's measurements: the worst loss and round trip of the streams
- * received now, the SFU's lowest score of them, and the browser's incoming estimate.
+ * A policy sample from the room's measurements: loss and the SFU's score averaged over the
+ * streams received now, weighted by their bitrate (a voice in DTX sends a few packets a second,
+ * where one lost packet reads as 20 % loss: the link's loss is what the bulk of its traffic
+ * loses), the worst round trip, and the browser's incoming estimate.
  */
 export function linkSampleOf(streams: readonly MeasuredStream[], availableIncomingKbps: number | null): LinkSample {
   const receiving = streams.filter((stream) => stream.receiving);
-  const scores = receiving.map((stream) => stream.score).filter((score) => score !== null);
+  const weighted = (field: 'lossPercent' | 'score'): number | null => {
+    const measured = receiving.filter((stream) => stream[field] !== null);
+    if (measured.length === 0) return null;
+    const weights = measured.map((stream) => Math.max(1, stream.kbps ?? 1));
+    const total = weights.reduce((sum, weight) => sum + weight, 0);
+    const sum = measured.reduce((acc, stream, index) => acc + (stream[field] ?? 0) * (weights[index] ?? 1), 0);
+    return Math.round((sum / total) * 10) / 10;
+  };
   return {
     availableIncomingKbps,
-    lossPercent: receiving.reduce<number | null>((loss, stream) => worst(loss, stream.lossPercent), null),
+    lossPercent: weighted('lossPercent'),
     roundTripTimeMs: receiving.reduce<number | null>((rtt, stream) => worst(rtt, stream.roundTripTimeMs), null),
-    worstScore: scores.length ? Math.min(...scores) : null,
+    score: weighted('score'),
   };
 }
