@@ -25,6 +25,8 @@ export interface TelemedQa {
   feedLinkSample?(sample: QaLinkSample): string;
   /** The room's link level now (full … audio-only). */
   linkLevel?(): string;
+  /** The last sample the link adaptation took, measured or fed (null before the first). */
+  lastLinkSample?(): QaLinkSample | null;
   /** The highest simulcast layer the own camera sends now (null: no camera). */
   cameraSendLayer?(): number | null;
 }

@@ -56,6 +56,8 @@ export class RoomLink {
   private readonly options: RoomLinkOptions;
   private policy: LinkPolicyState = initialLinkState();
   private demands: VideoDemand[] = [];
+  /** The last sample taken, measured or fed (QA). */
+  lastSample: LinkSample | null = null;
 
   constructor(options: RoomLinkOptions) {
     this.options = options;
@@ -106,6 +108,7 @@ export class RoomLink {
     this.heldBackIds = [];
     this.synthetic = false;
     this.demands = [];
+    this.lastSample = null;
   }
 
   private needs() {
@@ -113,6 +116,7 @@ export class RoomLink {
   }
 
   private step(sample: LinkSample): void {
+    this.lastSample = sample;
     this.policy = nextLinkState(this.policy, sample, this.options.caps.downKbps, this.needs());
     this.forward();
   }
