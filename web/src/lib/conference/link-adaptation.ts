@@ -65,7 +65,7 @@ export const LINK_POLICY = {
   /** After this many samples without a change, one flap is forgiven. */
   steadyAfter: 40,
   /** Loss from which the link is pressured, and below which it is good (percent). */
-  lossPressure: 10,
+  lossPressure: 12,
   lossGood: 2,
   /** SFU scores at or below which the link is pressured, and from which it is good. */
   scorePressure: 4,
