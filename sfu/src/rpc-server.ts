@@ -146,6 +146,10 @@ function rpcHandlers(
       await (await opened(sessionId)).setConsumerLayers(participantId, ownerId, consumerId, layers);
       return {};
     },
+    'session:presenter': async ({ sessionId, participantId }) => {
+      await (await routers.find(sessionId))?.setPresenter(participantId);
+      return {};
+    },
     'session:media': async ({ sessionId, detail }) => routers.stats(sessionId, { detail }),
   };
 }

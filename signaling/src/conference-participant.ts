@@ -270,6 +270,10 @@ export class ConferenceParticipant {
     this.media.notifyConsumerQuality(quality);
   }
 
+  notifyLayersNeeded(producerId: string, spatialLayer: number | null): void {
+    this.socket.emit('producer:layers-needed', { producerId, spatialLayer });
+  }
+
   notifyRecordingState(sessionId: string, state: RecordingState): void {
     if (this.joined?.sessionId === sessionId) this.socket.emit('recording:state', state);
   }

@@ -23,6 +23,7 @@ import {
 } from './conference-participant.ts';
 import { JointReadContention } from './joint-read-store.ts';
 import { recordForSocket } from './socket-audit.ts';
+import { tellForwardingPresenter } from './forwarding-presenter.ts';
 
 /**
  * The joint-read requests of one connection in a session: the presenter's changes (stored in
@@ -143,6 +144,8 @@ export class SessionJointRead {
         if (after !== before) {
           this.socket.nsp.to(seat.room).emit('jointRead:state', after);
           if (before.presenter?.participantId !== after.presenter?.participantId) {
+            const presenterId = after.presenter?.participantId ?? null;
+            await tellForwardingPresenter(this.deps.sfu, this.log, seat.sessionId, presenterId);
             await recordForSocket(this.deps.audit, this.socket, {
               action: 'joint-read.presenter',
               outcome: 'success',
@@ -189,6 +192,8 @@ export class SessionJointRead {
       handOff(current, { kind: 'release', by: seat.participant.participantId }),
     );
     if (after !== before) this.socket.nsp.to(seat.room).except(this.socket.id).emit('jointRead:state', after);
+    if (before.presenter && !after.presenter)
+      await tellForwardingPresenter(this.deps.sfu, this.log, seat.sessionId, null);
     await this.announceReadiness(seat, after, { exceptSelf: true });
   }
 

@@ -131,6 +131,9 @@ export async function startSignalingService(config: SignalingConfig, logger: Log
         ?.notifyConsumerQuality({ consumerId, score, producerScore, spatialLayer, temporalLayer });
     },
   );
+  sfu.socket.on('producer:layers-needed', ({ participantId, producerId, spatialLayer }) => {
+    local.get(participantId)?.notifyLayersNeeded(producerId, spatialLayer);
+  });
   sfu.socket.on('producer:closed', ({ sessionId, participantId, producerId }) => {
     deps.presence
       .removeProducer(sessionId, producerId)

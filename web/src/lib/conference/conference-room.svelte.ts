@@ -6,6 +6,7 @@ import {
   type ConferenceRequestName,
   type ConferenceResponses,
   type ConsumerQuality,
+  type LinkLevel,
   type LobbyGuest,
   type MediaByteCounts,
   type MediaSource,
@@ -30,6 +31,7 @@ import {
 } from './connection-quality.ts';
 import { RoomChat } from './room-chat.svelte.ts';
 import { RoomFloor } from './room-floor.svelte.ts';
+import { RoomLink, type RoomLinkCaps } from './room-link.svelte.ts';
 import { RoomRecording } from './room-recording.svelte.ts';
 import { RoomTurnRelay, type IceOptions } from './room-turn-relay.svelte.ts';
 import { RoomRecovery } from './room-recovery.svelte.ts';
@@ -169,6 +171,8 @@ export class ConferenceRoom {
     rebuildTransports: () => this.rebuildTransports(),
     socketConnected: () => this.socket?.connected ?? false,
   });
+  /** How far this site gives way to its link (banner, tiles held back), and the others' levels. */
+  readonly link: RoomLink;
 
   private readonly sessionId: string;
   private readonly signalingUrl: string;
@@ -199,17 +203,34 @@ export class ConferenceRoom {
   private leaving = false;
   /** Presented to `session:resume` after the socket dropped (signaling answers a new one each time). */
   private resumeToken: string | null = null;
+  /** The highest camera layer anyone receives, as the SFU last said (null: nobody; undefined: not yet). */
+  private cameraLayersNeeded: number | null | undefined = undefined;
+  /** The camera was paused because the link fell to audio only (not by the user). */
+  private cameraPausedForLink = false;
 
   constructor(options: {
     sessionId: string;
     signalingUrl: string;
     mayProduceMedia: boolean;
     recordingAllowed: boolean;
+    /** The site's link profile caps (none: unrestricted). */
+    linkCaps?: RoomLinkCaps;
   }) {
     this.sessionId = options.sessionId;
     this.signalingUrl = options.signalingUrl;
     this.mayProduceMedia = options.mayProduceMedia;
     this.recordingAllowed = options.recordingAllowed;
+    this.link = new RoomLink({
+      caps: options.linkCaps ?? { upKbps: null, downKbps: null },
+      presenterIds: () =>
+        new Set([
+          ...(this.jointRead?.presenter ? [this.jointRead.presenter.participantId] : []),
+          ...this.remotes.filter((remote) => remote.screenTrack).map((remote) => remote.participant.participantId),
+        ]),
+      remoteCount: () => this.remotes.length,
+      forward: (demands) => this.forwardVideos(demands),
+      changed: (level) => void this.linkLevelChanged(level),
+    });
   }
 
   async join(): Promise<void> {
@@ -446,6 +467,11 @@ export class ConferenceRoom {
    * (at most that layer) and pauses every other video consumer of this browser.
    */
   showVideos(demands: readonly VideoDemand[]): void {
+    this.link.show(demands);
+  }
+
+  /** What the link lets through of the tiles' demand (see RoomLink). */
+  private forwardVideos(demands: readonly VideoDemand[]): void {
     this.shownVideos = new Map(
       demands.map((demand) => [demandKey(demand.participantId, demand.source), demand.spatialLayer]),
     );
@@ -573,6 +599,12 @@ export class ConferenceRoom {
     socket.on('screenShare:policy', (policy) => {
       this.screenSharePolicy = policy;
     });
+    socket.on('producer:layers-needed', ({ producerId, spatialLayer }) => {
+      if (this.producers.get('camera')?.id !== producerId) return;
+      this.cameraLayersNeeded = spatialLayer;
+      void this.capCamera();
+    });
+    socket.on('participant:link', ({ participantId, level }) => this.link.setRemoteLevel(participantId, level));
     socket.on('consumer:quality', (quality) => {
       const entry = this.consumers.get(quality.consumerId);
       if (entry) entry.serverQuality = quality;
@@ -667,8 +699,47 @@ export class ConferenceRoom {
           appData: { source: 'camera' },
         }),
       );
+      await this.capCamera();
     }
     this.cameraOff = !video;
+  }
+
+  /** The highest simulcast layer the camera sends now (QA). */
+  cameraSendLayer(): number | null {
+    return this.producers.get('camera')?.maxSpatialLayer ?? null;
+  }
+
+  /** The camera sends no layer above what anyone receives and the site's uplink profile carries. */
+  private async capCamera(): Promise<void> {
+    const camera = this.producers.get('camera');
+    if (!camera || camera.closed) return;
+    const needed = this.cameraLayersNeeded === undefined ? 2 : this.cameraLayersNeeded;
+    const cap = this.link.sendCap(needed);
+    if (camera.maxSpatialLayer === cap) return;
+    await camera.setMaxSpatialLayer(cap).catch((error: unknown) => console.warn('capping the camera failed', error));
+  }
+
+  /**
+   * Others are told this site's level; at audio only its camera stops too (its link cannot carry
+   * it, and the others show its still avatar rather than a frozen frame), and starts again after.
+   */
+  private async linkLevelChanged(level: LinkLevel): Promise<void> {
+    if (this.state !== 'joined' && this.state !== 'joining') return;
+    await this.request('link:level', { level }).catch(() => undefined);
+    const camera = this.producers.get('camera');
+    if (!camera || this.cameraOff) {
+      this.cameraPausedForLink = false; // the user's own camera switch decides
+      return;
+    }
+    if (level === 'audio-only' && !this.cameraPausedForLink) {
+      this.cameraPausedForLink = true;
+      camera.pause();
+      await this.request('producer:pause', { producerId: camera.id }).catch(() => undefined);
+    } else if (level !== 'audio-only' && this.cameraPausedForLink) {
+      this.cameraPausedForLink = false;
+      camera.resume();
+      await this.request('producer:resume', { producerId: camera.id }).catch(() => undefined);
+    }
   }
 
   private async consume(producer: ProducerInfo): Promise<void> {
@@ -902,6 +973,7 @@ export class ConferenceRoom {
       if (entry.participantId === participantId) this.closeConsumer(consumerId);
     }
     this.remotes = this.remotes.filter((remote) => remote.participant.participantId !== participantId);
+    this.link.forget(participantId);
     this.speakingOrder = this.speakingOrder.filter((id) => id !== participantId);
     if (this.activeSpeakerId === participantId) this.activeSpeakerId = null;
   }
@@ -995,6 +1067,14 @@ export class ConferenceRoom {
         producerScore: scored?.producerScore ?? null,
       };
     }
+    const streams = entries.map((entry) => ({
+      receiving: entry.consumer.kind === 'audio' || entry.applied.receive,
+      kbps: entry.rate.kbps,
+      lossPercent: entry.rate.lossPercent,
+      roundTripTimeMs: entry.reading?.roundTripTimeMs ?? null,
+      score: entry.serverQuality?.score ?? null,
+    }));
+    this.link.measure(streams, availableIncomingKbps(statsEntries((await this.recvTransport?.getStats()) ?? null)));
     await Promise.all([
       this.sampleLocalQuality(),
       this.turnRelay?.sample({ send: this.sendTransport, recv: this.recvTransport }),
@@ -1055,6 +1135,9 @@ export class ConferenceRoom {
     this.localQuality = null;
     this.localReading = null;
     this.turnRelay?.reset();
+    this.link.reset();
+    this.cameraLayersNeeded = undefined;
+    this.cameraPausedForLink = false;
     this.speakingOrder = [];
     for (const { consumer } of this.consumers.values()) consumer.close();
     this.consumers.clear();
@@ -1079,6 +1162,15 @@ export class ConferenceRoom {
     this.state = 'failed';
     this.teardown();
   }
+}
+
+/** The receive path's estimated capacity (Chrome reports it only with receive-side estimation). */
+function availableIncomingKbps(entries: StatsEntry[]): number | null {
+  const pair = entries.find(
+    (entry) => entry.type === 'candidate-pair' && entry.nominated && entry.state === 'succeeded',
+  );
+  const bitrate = pair?.availableIncomingBitrate;
+  return typeof bitrate === 'number' && bitrate > 0 ? Math.round(bitrate / 1000) : null;
 }
 
 /** The entries of a WebRTC statistics report (none when there is no report). */
