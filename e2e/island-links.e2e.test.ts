@@ -17,9 +17,9 @@ import { openIslandLinkScene, type IslandLinkScene, type ProfileFigures } from '
 
 /**
  * Parts of issue 7 built on other branches; their cases run once those are merged into main
- * (and main into this branch). TURN is in.
+ * (and main into this branch). All three are in.
  */
-const inMain = { resume: false, turn: true, degrade: false };
+const inMain = { resume: true, turn: true, degrade: true };
 const islandName = '佐藤 花子';
 /** The GEO satellite link with a third of its capacity: less than the call's video needs. */
 const thinSatellite: IslandLinkProfile = {

@@ -16,7 +16,8 @@ describe('a three-site conference in real browsers', () => {
   const sites: HospitalBrowser[] = [];
 
   beforeAll(async () => {
-    stack = await launchThrowawayStack({ sfuWorkers: 2 });
+    // A closed browser is a dropped link: held for the resume grace period (short here), then removed.
+    stack = await launchThrowawayStack({ sfuWorkers: 2, env: { SIGNALING_RESUME_GRACE_MS: '5000' } });
   });
 
   afterAll(async () => {
@@ -86,7 +87,8 @@ describe('a three-site conference in real browsers', () => {
       await expect.poll(() => site.page.locator('video[data-peer-name]').count(), { timeout: 10_000 }).toBe(1);
     }
 
-    // Everyone leaves (one by closing the browser): the SFU holds no transports for the session.
+    // Everyone leaves (one by closing the browser, removed after the grace period): the SFU holds
+    // no transports for the session.
     await sites[1]!.page.click('[data-testid="leave"]');
     await sites[0]!.close();
     const sfu = new SfuClient({

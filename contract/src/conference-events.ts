@@ -6,6 +6,12 @@ import {
   type ConferenceMediaNotifications,
   type ConferenceMediaResponses,
 } from './conference-media.ts';
+import {
+  callRecoveryRequestSchemas,
+  type CallRecoveryNotifications,
+  type CallRecoveryResponses,
+  type ParticipantLeaveReason,
+} from './call-recovery.ts';
 import type { Participant } from './participant.ts';
 import { chatTextSchema, type ChatHistoryPage, type ChatMessage } from './chat.ts';
 import type { FloorSnapshot, RaisedHand } from './floor-control.ts';
@@ -59,6 +65,10 @@ export interface JoinedSession {
   producers: ProducerInfo[];
   /** The participant currently speaking, if any. */
   activeSpeakerId: string | null;
+  /** Presents to `session:resume` after the socket dropped (see call-recovery.ts). */
+  resumeToken: string;
+  /** Others whose connection dropped and who may come back (shown as reconnecting). */
+  suspendedParticipantIds: string[];
 }
 
 /** An account waiting in a session's waiting room for the host to let it in. */
@@ -215,6 +225,8 @@ export const conferenceRequestSchemas = {
   ...conferenceMediaRequestSchemas,
   // TURN credentials and the path each transport uses: see turn-relay.ts.
   ...turnRelayRequestSchemas,
+  // Resuming after a dropped socket, ICE restarts: see call-recovery.ts.
+  ...callRecoveryRequestSchemas,
 
   // Chat, floor control and the recording guard of the session this socket is in.
 
@@ -246,7 +258,8 @@ export const conferenceRequestSchemas = {
 export type ConferenceRequestName = keyof typeof conferenceRequestSchemas;
 export type ConferenceRequest<N extends ConferenceRequestName> = z.infer<(typeof conferenceRequestSchemas)[N]>;
 
-export interface ConferenceResponses extends ConnectivityProbeResponses, ConferenceMediaResponses, TurnRelayResponses {
+export interface ConferenceResponses
+  extends ConnectivityProbeResponses, ConferenceMediaResponses, TurnRelayResponses, CallRecoveryResponses {
   'session:capabilities': { routerRtpCapabilities: RtpCapabilities };
   'session:join': JoinedSession;
   'session:leave': Record<string, never>;
@@ -286,9 +299,10 @@ export interface JointReadSnapshot {
 }
 
 /** Events signaling pushes to the browsers in a session (and to waiting guests and hosts). */
-export interface ConferenceNotifications extends ConferenceMediaNotifications {
+export interface ConferenceNotifications extends ConferenceMediaNotifications, CallRecoveryNotifications {
   'participant:joined': (participant: Participant) => void;
-  'participant:left': (event: { participantId: string }) => void;
+  /** `connection-lost`: its connection stayed away beyond the grace period. */
+  'participant:left': (event: { participantId: string; reason?: ParticipantLeaveReason }) => void;
   'producer:added': (producer: ProducerInfo) => void;
   'producer:removed': (event: { producerId: string; participantId: string }) => void;
   'producer:paused': (event: { producerId: string; participantId: string; paused: boolean }) => void;

@@ -13,6 +13,15 @@ import type { ParticipantTransportPaths } from './turn-relay.ts';
 /** Spatial and temporal layer indexes: camera video has three of each (see the room's simulcast). */
 const layerIndex = z.int().min(0).max(2);
 
+/**
+ * How far a site's browser has given way to a thin link, in the fixed order (see the web's
+ * link-adaptation.ts): everyone else's video lowered, then paused, then the presenter's lowered,
+ * then audio only.
+ */
+export const linkLevels = ['full', 'others-reduced', 'others-paused', 'presenter-reduced', 'audio-only'] as const;
+export const linkLevelSchema = z.enum(linkLevels);
+export type LinkLevel = z.infer<typeof linkLevelSchema>;
+
 /** Whether several participants may share a screen at the same time (the host decides). */
 export interface ScreenSharePolicy {
   allowMultiple: boolean;
@@ -36,6 +45,11 @@ export const conferenceMediaRequestSchemas = {
   'screenShare:setPolicy': z.strictObject({ allowMultiple: z.boolean() }),
   /** Host only (else `forbidden`): every participant's media as the SFU sees it now. */
   'session:media-stats': z.strictObject({}),
+  /**
+   * This site's link level changed: everyone else is told (`participant:link`), so at
+   * `audio-only` its tile shows its still avatar and why, not a frozen frame.
+   */
+  'link:level': z.strictObject({ level: linkLevelSchema }),
 } as const;
 
 export interface ConferenceMediaResponses {
@@ -44,6 +58,7 @@ export interface ConferenceMediaResponses {
   'screenShare:policy': ScreenSharePolicy;
   'screenShare:setPolicy': ScreenSharePolicy;
   'session:media-stats': SessionMediaReport;
+  'link:level': Record<string, never>;
 }
 
 /** The SFU's view of one consumer's quality: mediasoup's scores (0–10) and the layer it forwards. */
@@ -63,6 +78,13 @@ export interface ConferenceMediaNotifications {
   'screenShare:policy': (policy: ScreenSharePolicy) => void;
   /** A consumer's score or forwarded layer changed (mediasoup's `score` and `layerschange`). */
   'consumer:quality': (quality: ConsumerQuality) => void;
+  /**
+   * To a producer's owner: the highest simulcast layer anyone receives of it now (null: nobody
+   * does). The browser stops encoding and sending the layers above (`setMaxSpatialLayer`).
+   */
+  'producer:layers-needed': (demand: { producerId: string; spatialLayer: number | null }) => void;
+  /** Another participant's link level changed (see `link:level`). */
+  'participant:link': (event: { participantId: string; level: LinkLevel }) => void;
 }
 
 /** What the SFU holds for one producer. */
@@ -93,6 +115,8 @@ export interface ConsumerMediaStats {
   score: number;
   producerScore: number;
   preferredSpatialLayer: number | null;
+  /** mediasoup's forwarding priority: voices highest, the presenter's video next, everyone else's last. */
+  priority: number;
   currentSpatialLayer: number | null;
   currentTemporalLayer: number | null;
   /** Bits per second the SFU sends. */

@@ -3,6 +3,7 @@ export * from './media.ts';
 export * from './conference-events.ts';
 export * from './conference-media.ts';
 export * from './turn-relay.ts';
+export * from './call-recovery.ts';
 export * from './joint-read.ts';
 export * from './qa-hooks.ts';
 export * from './chat.ts';

@@ -19,8 +19,22 @@ export interface TelemedQa {
   mediaByteCounts(): Promise<MediaByteCounts>;
   /** The joint read's measurements as this screen shows them (lengths in mm, areas in mm²). */
   jointReadMeasurements?(): JointReadMeasurement[];
+  /** Rebuilds the call's media transports, as after a failed one (to test the recovery). */
+  rebuildMediaTransports?(): Promise<void>;
   /** How this browser's send and receive transports reach the SFU (e.g. `turn-tls`), once known. */
   transportPaths?(): ParticipantTransportPaths;
+  /**
+   * Feeds the room's link adaptation one synthetic quality sample (from then on measured samples
+   * no longer move it) and answers the level it is at after it: proves the degradation order,
+   * the banner and the recovery without a shaped link (the link lab shapes real ones).
+   */
+  feedLinkSample?(sample: QaLinkSample): string;
+  /** The room's link level now (full … audio-only). */
+  linkLevel?(): string;
+  /** The last sample the link adaptation took, measured or fed (null before the first). */
+  lastLinkSample?(): QaLinkSample | null;
+  /** The highest simulcast layer the own camera sends now (null: no camera). */
+  cameraSendLayer?(): number | null;
 }
 
 /**
@@ -30,6 +44,14 @@ export interface TelemedQa {
  */
 export interface TelemedQaSettings {
   relayOnly?: 'turn-tls';
+}
+
+/** One quality sample as the room's link adaptation takes it (null: not measured). */
+export interface QaLinkSample {
+  availableIncomingKbps: number | null;
+  lossPercent: number | null;
+  roundTripTimeMs: number | null;
+  score: number | null;
 }
 
 export interface JointReadMeasurement {

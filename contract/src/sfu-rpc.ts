@@ -35,6 +35,7 @@ export const sfuRequestSchemas = {
   'participant:close': z.strictObject(participantRef),
   'transport:create': browser['transport:create'].extend(participantRef),
   'transport:connect': browser['transport:connect'].extend(participantRef),
+  'transport:restart-ice': browser['transport:restart-ice'].extend(participantRef),
   'producer:create': browser['producer:create'].extend(participantRef),
   'producer:pause': browser['producer:pause'].extend(participantRef),
   'producer:resume': browser['producer:resume'].extend(participantRef),
@@ -43,6 +44,11 @@ export const sfuRequestSchemas = {
   'consumer:resume': browser['consumer:resume'].extend(participantRef),
   'consumer:pause': browser['consumer:pause'].extend(participantRef),
   'consumer:layers': browser['consumer:layers'].extend(participantRef),
+  /**
+   * The joint read's presenter (null: nobody presents): their camera's consumers get the
+   * presenter's forwarding priority (see the SFU's forwarding-priority.ts).
+   */
+  'session:presenter': z.strictObject({ sessionId: sessionIdSchema, participantId: z.uuid().nullable() }),
   /** Counts; with `detail`, each participant's media and its statistics too (the host's panel). */
   'session:media': z.strictObject({ sessionId: sessionIdSchema, detail: z.boolean().optional() }),
   // Connectivity probes of the pre-call check: owned by the signaling node that opened them,
@@ -78,6 +84,7 @@ export interface SfuResponses {
   'participant:close': Record<string, never>;
   'transport:create': TransportOptions;
   'transport:connect': Record<string, never>;
+  'transport:restart-ice': { iceParameters: TransportOptions['iceParameters'] };
   'producer:create': { producerId: string };
   'producer:pause': Record<string, never>;
   'producer:resume': Record<string, never>;
@@ -86,6 +93,7 @@ export interface SfuResponses {
   'consumer:resume': Record<string, never>;
   'consumer:pause': Record<string, never>;
   'consumer:layers': Record<string, never>;
+  'session:presenter': Record<string, never>;
   'session:media': SessionMediaStats;
   'probe:open': ProbeTransport;
   'probe:connect': Record<string, never>;
@@ -117,6 +125,13 @@ export interface SfuNotifications {
   'speaker:active': (event: { sessionId: string; participantId: string | null }) => void;
   /** A consumer's score or forwarded layer changed. */
   'consumer:quality': (event: { sessionId: string; participantId: string } & ConsumerQuality) => void;
+  /** The highest layer anyone receives of the participant's simulcast producer changed (null: nobody). */
+  'producer:layers-needed': (event: {
+    sessionId: string;
+    participantId: string;
+    producerId: string;
+    spatialLayer: number | null;
+  }) => void;
   /** The participant's media is gone (its router or mediasoup worker closed). */
   'participant:closed': (event: { sessionId: string; participantId: string }) => void;
 }

@@ -158,6 +158,15 @@ export function mayManageSites(account: Account): boolean {
   return account.active && has(account, 'admin');
 }
 
+/**
+ * Change a site's link profile (what the call caps its video to) and nothing else of it:
+ * admins, and coordinators, who arrange the calls with the remote sites and know their links
+ * (many island clinics have no coordinator of their own, so it is not limited to one's own site).
+ */
+export function mayChangeSiteLinkProfile(account: Account): boolean {
+  return account.active && (has(account, 'admin') || has(account, 'coordinator'));
+}
+
 export function mayManageAccounts(account: Account): boolean {
   return account.active && has(account, 'admin');
 }

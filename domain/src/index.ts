@@ -6,6 +6,7 @@ export * from './access-policy.ts';
 export * from './schema-version.ts';
 export * from './domain-events.ts';
 export * from './site-store.ts';
+export * from './site-link-profile.ts';
 export * from './account-store.ts';
 export * from './session-input.ts';
 export * from './session-store.ts';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { UNRESTRICTED_LINK, siteLinkProfileSchema } from './site-link-profile.ts';
 
 /**
  * The stored shape of the domain's records (schema version in `schema-version.ts`). Every
@@ -32,6 +33,8 @@ export const siteSchema = z.object({
   /** e.g. a secondary medical area (二次医療圏). */
   region: z.string().trim().max(100).default(''),
   contact: siteContactSchema.default({ person: '', phone: '', email: '' }),
+  /** The site's network link (see site-link-profile.ts); sites stored before it read as unrestricted. */
+  linkProfile: siteLinkProfileSchema.default(UNRESTRICTED_LINK),
 });
 export type Site = z.infer<typeof siteSchema>;
 export type SiteInput = z.input<typeof siteSchema>;

@@ -17,6 +17,7 @@ const sites: Site[] = [
     kind: 'hub',
     region: '',
     contact: { person: '', phone: '', email: '' },
+    linkProfile: { kind: 'unrestricted' },
   },
   {
     id: 'cal-island',
@@ -25,6 +26,7 @@ const sites: Site[] = [
     kind: 'hospital',
     region: '',
     contact: { person: '', phone: '', email: '' },
+    linkProfile: { kind: 'unrestricted' },
   },
 ];
 const options: SessionCalendarOptions = {

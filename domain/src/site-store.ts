@@ -5,6 +5,7 @@ import { InputError, issue, parseInput } from './field-issues.ts';
 import { replaceIfUnchanged } from './replace-if-unchanged.ts';
 import { fieldChanges, type FieldChanges } from './field-changes.ts';
 import { siteContactSchema, siteKinds, siteSchema, type Site, type SiteInput } from './records.ts';
+import { siteLinkProfileSchema } from './site-link-profile.ts';
 
 const siteKey = (id: string) => `site:${id}`;
 const ALL_SITES = 'sites';
@@ -30,6 +31,7 @@ export const sitePatchSchema = z.object({
       email: siteContactSchema.shape.email.unwrap().optional(),
     })
     .optional(),
+  linkProfile: siteLinkProfileSchema.optional(),
 });
 export type SitePatch = z.input<typeof sitePatchSchema>;
 
@@ -81,6 +83,21 @@ export class SiteStore extends RedisStore {
       ...(patch.kind !== undefined ? { kind: patch.kind } : {}),
       ...(patch.region !== undefined ? { region: patch.region } : {}),
       contact: { ...current.contact, ...definedFields(patch.contact ?? {}) },
+      ...(patch.linkProfile !== undefined ? { linkProfile: patch.linkProfile } : {}),
+    }));
+    return replaced && { site: replaced.next, changes: fieldChanges(replaced.previous, replaced.next) };
+  }
+
+  /**
+   * Changes only the site's link profile (what a coordinator may change of a site): InputError
+   * for a bad profile, null for an unknown site. Returns the stored site and what changed.
+   */
+  async setLinkProfile(id: string, input: unknown): Promise<{ site: Site; changes: FieldChanges } | null> {
+    const linkProfile = parseInput(siteLinkProfileSchema, input);
+    if (!siteSchema.shape.id.safeParse(id).success) return null;
+    const replaced = await replaceIfUnchanged(this.redis, siteKey(id), siteSchema, this.warnings, (current) => ({
+      ...current,
+      linkProfile,
     }));
     return replaced && { site: replaced.next, changes: fieldChanges(replaced.previous, replaced.next) };
   }

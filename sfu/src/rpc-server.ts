@@ -114,6 +114,9 @@ function rpcHandlers(
       await (await opened(sessionId)).connectTransport(participantId, ownerId, transportId, dtlsParameters);
       return {};
     },
+    'transport:restart-ice': async ({ sessionId, participantId, transportId }) => ({
+      iceParameters: await (await opened(sessionId)).restartIce(participantId, ownerId, transportId),
+    }),
     'producer:create': async ({ sessionId, participantId, ...request }) => ({
       producerId: await (await opened(sessionId)).produce(participantId, ownerId, request),
     }),
@@ -141,6 +144,10 @@ function rpcHandlers(
     },
     'consumer:layers': async ({ sessionId, participantId, consumerId, ...layers }) => {
       await (await opened(sessionId)).setConsumerLayers(participantId, ownerId, consumerId, layers);
+      return {};
+    },
+    'session:presenter': async ({ sessionId, participantId }) => {
+      await (await routers.find(sessionId))?.setPresenter(participantId);
       return {};
     },
     'session:media': async ({ sessionId, detail }) => routers.stats(sessionId, { detail }),

@@ -17,6 +17,8 @@ import type {
 } from '@telemed/contract';
 import type { SessionMediaStats } from '@telemed/contract/sfu-rpc';
 import { browserTransportOptions } from './browser-transport.ts';
+import { consumerPriority } from './forwarding-priority.ts';
+import { SenderLayerDemand } from './sender-layer-demand.ts';
 
 /** What a session's media does on its own, reported to the signaling node that owns the participant. */
 export interface SessionRouterEvents {
@@ -26,6 +28,8 @@ export interface SessionRouterEvents {
   participantClosed(ownerId: string, participantId: string): void;
   /** A consumer's score or forwarded layer changed: the receiver shows it on the tile. */
   consumerQuality(ownerId: string, participantId: string, quality: ConsumerQuality): void;
+  /** The highest layer anyone receives of the participant's simulcast producer changed (null: nobody). */
+  producerLayersNeeded(ownerId: string, participantId: string, producerId: string, spatialLayer: number | null): void;
 }
 
 interface ParticipantMedia {
@@ -64,11 +68,20 @@ export class SessionRouter {
   private readonly producers = new Map<string, { producer: types.Producer; participant: ParticipantMedia }>();
   private speakerObserver: types.ActiveSpeakerObserver | null = null;
   private activeSpeakerId: string | null = null;
+  /** Whose camera is the presenter's video (the joint read's presenter), as signaling says. */
+  private presenterId: string | null = null;
+  private readonly layerDemand: SenderLayerDemand;
 
   constructor(options: SessionRouterOptions) {
     this.sessionId = options.sessionId;
     this.router = options.router;
     this.options = options;
+    this.layerDemand = new SenderLayerDemand((producer, spatialLayer) => {
+      const owner = this.producers.get(producer.id)?.participant;
+      if (owner)
+        this.options.events.producerLayersNeeded(owner.ownerId, owner.participantId, producer.id, spatialLayer);
+    });
+    this.router.observer.on('close', () => this.layerDemand.close());
   }
 
   async start(): Promise<void> {
@@ -179,6 +192,20 @@ export class SessionRouter {
     await mediasoupCall(() => transport.connect({ dtlsParameters: dtlsParameters as types.DtlsParameters }));
   }
 
+  /**
+   * New ICE credentials for one of the participant's transports: the browser restarts ICE with
+   * them when its path broke (a network change, a long outage) without losing its producers
+   * and consumers.
+   */
+  async restartIce(
+    participantId: string,
+    ownerId: string,
+    transportId: string,
+  ): Promise<TransportOptions['iceParameters']> {
+    const transport = this.transport(this.participant(participantId, ownerId), transportId);
+    return mediasoupCall(() => transport.restartIce());
+  }
+
   async produce(
     participantId: string,
     ownerId: string,
@@ -209,6 +236,7 @@ export class SessionRouter {
     producer.on('transportclose', () => {
       this.options.events.producerClosed(participant.ownerId, participantId, producer.id);
     });
+    this.layerDemand.addProducer(producer);
     // Who speaks is decided by microphones only: the sound of a shared screen is nobody's voice.
     if (request.source === 'microphone') {
       await this.speakerObserver?.addProducer({ producerId: producer.id }).catch((error: unknown) => {
@@ -247,11 +275,16 @@ export class SessionRouter {
         rtpCapabilities: participant.rtpCapabilities,
         // Resumed by the browser once it is ready to render, so no keyframe is wasted.
         paused: true,
+        // Retransmission on NACK for voices too (mediasoup's default is video only): on a lossy
+        // island link a resent packet often still arrives in time, Opus FEC covers the rest.
+        enableRtx: true,
         appData: { participantId, source: source.producer.appData.source, from: source.participant.participantId },
       }),
     );
     participant.consumers.set(consumer.id, consumer);
     consumer.observer.on('close', () => participant.consumers.delete(consumer.id));
+    await mediasoupCall(() => consumer.setPriority(this.priorityOf(consumer)));
+    this.layerDemand.addConsumer(consumer);
     consumer.on('producerclose', () => {
       consumer.close();
       this.options.events.consumerClosed(participant.ownerId, participantId, consumer.id);
@@ -274,6 +307,7 @@ export class SessionRouter {
     const consumer = this.ownConsumer(this.participant(participantId, ownerId), consumerId);
     // On resuming, mediasoup asks the sender for a key frame, so the picture comes back at once.
     await mediasoupCall(() => (paused ? consumer.pause() : consumer.resume()));
+    this.layerDemand.review(consumer.producerId);
   }
 
   /**
@@ -294,6 +328,28 @@ export class SessionRouter {
         ...(layers.temporalLayer === undefined ? {} : { temporalLayer: layers.temporalLayer }),
       }),
     );
+    this.layerDemand.review(consumer.producerId);
+  }
+
+  /**
+   * The joint read's presenter changed (null: nobody presents): their camera's consumers get the
+   * presenter's priority, the previous presenter's go back to everyone else's.
+   */
+  async setPresenter(participantId: string | null): Promise<void> {
+    if (participantId === this.presenterId) return;
+    const concerned = new Set([this.presenterId, participantId]);
+    this.presenterId = participantId;
+    const changes = [...this.participants.values()]
+      .flatMap((participant) => [...participant.consumers.values()])
+      .filter((consumer) => concerned.has(consumer.appData.from as string) && !consumer.closed)
+      .map((consumer) => consumer.setPriority(this.priorityOf(consumer)).catch(() => undefined));
+    await Promise.all(changes);
+  }
+
+  /** The priority of a consumer now (see forwarding-priority.ts). */
+  private priorityOf(consumer: types.Consumer): number {
+    const from = consumer.appData.from as string;
+    return consumerPriority(consumer.kind, consumer.appData.source as MediaSource, from === this.presenterId);
   }
 
   async stats(options: { detail?: boolean | undefined } = {}): Promise<SessionMediaStats> {
@@ -400,6 +456,7 @@ export class SessionRouter {
       score: quality.score,
       producerScore: quality.producerScore,
       preferredSpatialLayer: consumer.preferredLayers?.spatialLayer ?? null,
+      priority: consumer.priority,
       currentSpatialLayer: quality.spatialLayer,
       currentTemporalLayer: quality.temporalLayer,
       bitrate: Math.round(stats.reduce((sum, stat) => sum + stat.bitrate, 0)),

@@ -53,6 +53,8 @@ export async function startSfuService(config: SfuConfig, logger: Logger): Promis
         io.to(ownerId).emit('participant:closed', { sessionId, participantId }),
       consumerQuality: (ownerId, participantId, quality) =>
         io.to(ownerId).emit('consumer:quality', { sessionId, participantId, ...quality }),
+      producerLayersNeeded: (ownerId, participantId, producerId, spatialLayer) =>
+        io.to(ownerId).emit('producer:layers-needed', { sessionId, participantId, producerId, spatialLayer }),
       activeSpeaker: (participantId) => {
         void routers.find(sessionId).then((router) => {
           for (const ownerId of router?.owners() ?? []) {

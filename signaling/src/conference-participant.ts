@@ -8,7 +8,9 @@ import {
   type ConferenceNotifications,
   type ConferenceResponses,
   type ConsumerQuality,
+  type JoinedSession,
   type Participant,
+  type ParticipantLeaveReason,
   type RecordingState,
   type RtpCapabilities,
   type SessionEndReason,
@@ -26,7 +28,7 @@ import {
   type SessionStore,
   type SiteStore,
 } from '@telemed/domain';
-import type { ConferencePresence } from './conference-presence.ts';
+import { awaitsResume, type ConferencePresence } from './conference-presence.ts';
 import { ConnectivityCheck, type ProbeRequestName } from './connectivity-check.ts';
 import type { JointReadStore } from './joint-read-store.ts';
 import type { ScreenShareStore } from './screen-share-store.ts';
@@ -42,6 +44,7 @@ import { SessionTurnRelay, type TurnRelayRequestName } from './session-turn-rela
 import type { TransportPathStore } from './transport-path-store.ts';
 import type { TurnSettings } from './turn-credentials.ts';
 import { recordForSocket, type SocketAuditEntry } from './socket-audit.ts';
+import { ResumeToken } from './resume-token.ts';
 
 /** What the handshake established about the socket's account (see `authenticateSocket`). */
 export interface SocketAccount {
@@ -82,11 +85,26 @@ export interface ConferenceDependencies {
   liveSocketIds(sessionId: string): Promise<Set<string>>;
   /** This node's joined participants, for SFU events addressed to one of them. */
   local: Map<string, ConferenceParticipant>;
-  /** Every connection on this node, joined or not (for ending calls and dropping accounts). */
+  /**
+   * Every connection on this node, joined or not (for ending calls and dropping accounts),
+   * suspended participants included until they resume or leave.
+   */
   connections: Set<ConferenceParticipant>;
+  /** How long a participant whose socket dropped waits, suspended, to be resumed (ms). */
+  resumeGraceMs: number;
 }
 
 export const roomOf = (sessionId: string) => `session:${sessionId}`;
+
+/** A connection's participant while in a session. */
+interface JoinedSeat {
+  sessionId: string;
+  participant: Participant;
+  mayProduce: boolean;
+  isHost: boolean;
+  /** Checks the token its browser presents to resume from a new socket. */
+  resumeCheck: ResumeToken;
+}
 
 /** What the connection's participant is, while it is in a session (for the per-concern classes). */
 export interface SessionSeat {
@@ -103,8 +121,15 @@ export function requireSeat(seat: SessionSeat | null): SessionSeat {
   return seat;
 }
 
-/** Why a participant left its session (kept in the audit trail). */
-export type LeaveReason = 'left' | 'disconnected' | 'media-server-lost' | SessionEndReason;
+/** Why a participant left its session (kept in the audit trail, told to the others). */
+export type LeaveReason = ParticipantLeaveReason;
+
+/** Disconnect reasons that are not a broken link: the participant leaves rather than being suspended. */
+const DELIBERATE_DISCONNECTS = new Set([
+  'client namespace disconnect',
+  'server namespace disconnect',
+  'server shutting down',
+]);
 
 /** The same answer for every refusal: session ids are not to be probed, nor schedules read. */
 const JOIN_REFUSED = 'you may not enter this session now';
@@ -125,8 +150,12 @@ export class ConferenceParticipant {
   private readonly chat: SessionChat;
   private readonly floor: SessionFloor;
   private readonly turnRelay: SessionTurnRelay;
-  private joined: { sessionId: string; participant: Participant; mayProduce: boolean; isHost: boolean } | null = null;
+  private joined: JoinedSeat | null = null;
   private joining = false;
+  /** While suspended (socket gone, see `suspend`): ends the participant when the grace period is over. */
+  private graceTimer: NodeJS.Timeout | null = null;
+  /** The suspension being recorded (presence, room, audit): a resume waits for it, so its write cannot come last. */
+  private suspension: Promise<void> = Promise.resolve();
 
   constructor(socket: ConferenceSocket, deps: ConferenceDependencies) {
     this.socket = socket;
@@ -166,10 +195,16 @@ export class ConferenceParticipant {
     );
     socket.on('disconnect', (reason) => {
       this.log.info({ reason }, 'socket disconnected');
-      deps.connections.delete(this);
-      void this.leave('disconnected').catch((error: unknown) =>
-        this.log.error({ err: error }, 'leave after disconnect failed'),
-      );
+      // A participant in a call whose link broke is suspended, not gone: its browser may come
+      // back (session:resume). A socket closed on purpose, by the browser or by this node, leaves.
+      if (this.joined && !DELIBERATE_DISCONNECTS.has(reason)) {
+        this.suspension = this.suspend().catch((error: unknown) => this.log.error({ err: error }, 'suspending failed'));
+      } else {
+        deps.connections.delete(this);
+        void this.leave('disconnected').catch((error: unknown) =>
+          this.log.error({ err: error }, 'leave after disconnect failed'),
+        );
+      }
       void this.lobby
         .withdrawAll()
         .catch((error: unknown) => this.log.error({ err: error }, 'withdrawing after disconnect failed'));
@@ -235,6 +270,10 @@ export class ConferenceParticipant {
     this.media.notifyConsumerQuality(quality);
   }
 
+  notifyLayersNeeded(producerId: string, spatialLayer: number | null): void {
+    this.socket.emit('producer:layers-needed', { producerId, spatialLayer });
+  }
+
   notifyRecordingState(sessionId: string, state: RecordingState): void {
     if (this.joined?.sessionId === sessionId) this.socket.emit('recording:state', state);
   }
@@ -280,6 +319,12 @@ export class ConferenceParticipant {
         return { routerRtpCapabilities: rtpCapabilities };
       },
       'session:join': async ({ sessionId, rtpCapabilities }) => this.join(sessionId, rtpCapabilities),
+      'session:resume': async (request) => this.resume(request),
+      'transport:restart-ice': async ({ transportId }) => {
+        const restarted = await sfu.request('transport:restart-ice', { ...this.ref(), transportId });
+        this.log.info({ participantId: this.participantId, transportId }, 'ICE restarted');
+        return restarted;
+      },
       'session:leave': async () => {
         await this.leave('left');
         return {};
@@ -387,11 +432,13 @@ export class ConferenceParticipant {
         await sfu.request('participant:close', { sessionId, participantId: participant.participantId }).catch(() => {});
         throw error;
       }
+      const { token, check } = ResumeToken.issue();
       this.joined = {
         sessionId,
         participant,
         mayProduce: mayProduceMedia(account),
         isHost: mayAdmit(account, session),
+        resumeCheck: check,
       };
       this.socket.data.participantId = participant.participantId;
       this.deps.local.set(participant.participantId, this);
@@ -409,21 +456,170 @@ export class ConferenceParticipant {
         detail: { participantId: participant.participantId },
       });
       this.log.info({ sessionId, participantId: participant.participantId }, 'joined session');
-      const [others, producers, activeSpeakerId] = await Promise.all([
-        presence.participants(sessionId),
-        presence.producers(sessionId),
-        presence.activeSpeaker(sessionId),
-      ]);
-      return {
+      return (await this.sessionView(this.joined, token, mayAdmit(account, session))).joined;
+    } finally {
+      this.joining = false;
+    }
+  }
+
+  /**
+   * Everything a browser needs to show the call it is (back) in: the others, their media, who
+   * speaks, and who is away reconnecting; for a resume also its own producers the SFU still holds.
+   */
+  private async sessionView(
+    seat: JoinedSeat,
+    resumeToken: string,
+    mayAdmitGuests: boolean,
+  ): Promise<{ joined: JoinedSession; ownProducerIds: string[] }> {
+    const { presence, resumeGraceMs } = this.deps;
+    const { sessionId, participant } = seat;
+    const [entries, producers, activeSpeakerId] = await Promise.all([
+      presence.participants(sessionId),
+      presence.producers(sessionId),
+      presence.activeSpeaker(sessionId),
+    ]);
+    const others = entries.filter((entry) => entry.participant.participantId !== participant.participantId);
+    const isOwn = (producer: { participantId: string }) => producer.participantId === participant.participantId;
+    return {
+      joined: {
         self: participant,
-        mayProduceMedia: mayProduceMedia(account),
-        mayAdmit: mayAdmit(account, session),
-        participants: others
-          .map((entry) => entry.participant)
-          .filter((other) => other.participantId !== participant.participantId),
-        producers: producers.filter((producer) => producer.participantId !== participant.participantId),
+        mayProduceMedia: seat.mayProduce,
+        mayAdmit: mayAdmitGuests,
+        participants: others.map((entry) => entry.participant),
+        producers: producers.filter((producer) => !isOwn(producer)),
         activeSpeakerId,
+        resumeToken,
+        suspendedParticipantIds: others
+          .filter((entry) => awaitsResume(entry, resumeGraceMs))
+          .map((entry) => entry.participant.participantId),
+      },
+      ownProducerIds: producers.filter(isOwn).map((producer) => producer.producerId),
+    };
+  }
+
+  /**
+   * The socket dropped while in a call: the participant stays — its media on the SFU, its tile,
+   * hand and presenter role — for the grace period, marked suspended so the others show it as
+   * reconnecting and no node takes its presence for one a crashed node left behind. A
+   * `session:resume` from the browser's next socket takes it over; else it leaves with
+   * `connection-lost`.
+   */
+  private async suspend(): Promise<void> {
+    const joined = this.joined;
+    if (!joined) return;
+    const { sessionId, participant } = joined;
+    const { participantId } = participant;
+    const graceMs = this.deps.resumeGraceMs;
+    this.graceTimer = setTimeout(() => {
+      this.graceTimer = null;
+      this.deps.connections.delete(this);
+      void this.leave('connection-lost').catch((error: unknown) =>
+        this.log.error({ err: error }, 'leave after the grace period failed'),
+      );
+    }, graceMs);
+    // Held back changes of a presenter go out now; the next ones come from the resumed socket.
+    this.jointRead.flushHeld();
+    if (!(await this.deps.presence.suspend(sessionId, participantId, new Date()))) return;
+    if (this.joined !== joined || !this.graceTimer) return; // resumed or gone meanwhile
+    this.socket.nsp.to(roomOf(sessionId)).emit('participant:suspended', { participantId, graceMs });
+    await this.audit({
+      action: 'conference.suspended',
+      outcome: 'success',
+      target: `session:${sessionId}`,
+      sessionId,
+      detail: { participantId, graceMs },
+    });
+    this.log.info({ sessionId, participantId, graceMs }, 'participant suspended');
+  }
+
+  /** Whether this connection holds that participant of that session for the account, with that token. */
+  private holdsFor(sessionId: string, accountId: string, resumeToken: string): boolean {
+    const joined = this.joined;
+    if (!joined || joined.sessionId !== sessionId) return false;
+    // Both are checked in full whatever the first says: no early answer to time.
+    const tokenMatches = joined.resumeCheck.matches(resumeToken);
+    return tokenMatches && joined.participant.accountId === accountId;
+  }
+
+  /**
+   * Gives the participant up to a new connection of the same browser (synchronously: nothing can
+   * come between the check and the hand-over). A socket still connected — the browser saw the
+   * link die before this node did — is closed; its disconnect no longer suspends anything.
+   */
+  private handOver(): JoinedSeat | null {
+    const joined = this.joined;
+    if (!joined) return null;
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    this.graceTimer = null;
+    this.jointRead.flushHeld();
+    this.joined = null;
+    this.socket.data.participantId = undefined;
+    this.deps.connections.delete(this);
+    if (this.socket.connected) this.socket.disconnect(true);
+    return joined;
+  }
+
+  /** `session:resume`: this new socket takes over the account's participant held on this node. */
+  private async resume(request: { sessionId: string; participantId: string; resumeToken: string }) {
+    const { sessionId, participantId, resumeToken } = request;
+    if (this.joined || this.joining) throw new ContractError('conflict', 'already in a session; leave it first');
+    this.joining = true;
+    try {
+      const refuse = async (reason: string, error: ContractError): Promise<never> => {
+        await this.audit({
+          action: 'conference.resume-refused',
+          outcome: 'denied',
+          target: `session:${sessionId}`,
+          sessionId,
+          detail: { participantId, reason },
+        });
+        throw error;
       };
+      const held = this.deps.local.get(participantId);
+      if (!held) {
+        // Media on the SFU belong to the node that opened them: another node cannot take them over.
+        const present = await this.deps.presence.participants(sessionId);
+        if (present.some((entry) => entry.participant.participantId === participantId)) {
+          await refuse('other-node', new ContractError('conflict', 'another signaling node holds it; join afresh'));
+        }
+        await refuse('expired', new ContractError('not_found', 'no longer in the session; join afresh'));
+      }
+      if (!held!.holdsFor(sessionId, this.accountId, resumeToken)) {
+        await refuse('mismatch', new ContractError('forbidden', JOIN_REFUSED));
+      }
+      // Still allowed in (an access revoked while away ends here; the grace period ends the rest).
+      const { account, session } = await this.authorize(sessionId);
+      const taken = held!.handOver();
+      if (!taken) await refuse('expired', new ContractError('not_found', 'no longer in the session; join afresh'));
+      await held!.suspension;
+      const { token, check } = ResumeToken.issue();
+      const seat: JoinedSeat = {
+        ...taken!,
+        mayProduce: mayProduceMedia(account),
+        isHost: mayAdmit(account, session),
+        resumeCheck: check,
+      };
+      this.joined = seat;
+      this.socket.data.participantId = participantId;
+      this.deps.local.set(participantId, this);
+      await this.socket.join(roomOf(sessionId));
+      await this.deps.presence.rebind(sessionId, participantId, this.socket.id);
+      if (this.socket.disconnected) {
+        // Gone again while resuming: suspended again, the grace period starting anew.
+        await this.suspend();
+        throw new ContractError('conflict', 'disconnected while resuming');
+      }
+      this.socket.to(roomOf(sessionId)).emit('participant:resumed', { participantId });
+      await this.audit({
+        action: 'conference.resumed',
+        outcome: 'success',
+        target: `session:${sessionId}`,
+        sessionId,
+        detail: { participantId },
+      });
+      this.log.info({ sessionId, participantId }, 'participant resumed');
+      const { joined, ownProducerIds } = await this.sessionView(seat, token, mayAdmit(account, session));
+      return { ...joined, ownProducerIds };
     } finally {
       this.joining = false;
     }
@@ -434,6 +630,8 @@ export class ConferenceParticipant {
     const joined = this.joined;
     if (!joined) return;
     this.joined = null;
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    this.graceTimer = null;
     this.socket.data.participantId = undefined;
     const { sessionId, participant } = joined;
     const { participantId } = participant;
@@ -452,7 +650,7 @@ export class ConferenceParticipant {
     const producers = await this.deps.presence.remove(sessionId, participantId);
     const room = this.socket.nsp.to(roomOf(sessionId)).except(this.socket.id);
     for (const { producerId } of producers) room.emit('producer:removed', { producerId, participantId });
-    room.emit('participant:left', { participantId });
+    room.emit('participant:left', { participantId, reason });
     await this.socket.leave(roomOf(sessionId));
     await this.turnRelay
       .leave(seat)
@@ -473,14 +671,16 @@ export class ConferenceParticipant {
       this.deps.presence.participants(sessionId),
       this.deps.liveSocketIds(sessionId),
     ]);
-    for (const { participant, socketId } of entries) {
-      if (live.has(socketId)) continue;
+    for (const entry of entries) {
+      const { participant, socketId } = entry;
+      // A suspended participant's socket is gone by design; its node ends it after the grace period.
+      if (live.has(socketId) || awaitsResume(entry, this.deps.resumeGraceMs)) continue;
       this.log.warn({ sessionId, participantId: participant.participantId }, 'removing stale presence');
       const producers = await this.deps.presence.remove(sessionId, participant.participantId);
       const room = this.socket.nsp.to(roomOf(sessionId));
       for (const { producerId } of producers)
         room.emit('producer:removed', { producerId, participantId: participant.participantId });
-      room.emit('participant:left', { participantId: participant.participantId });
+      room.emit('participant:left', { participantId: participant.participantId, reason: 'connection-lost' });
       await this.floor.dropHand(sessionId, participant.participantId);
     }
   }

@@ -12,8 +12,22 @@ const participantsKey = (sessionId: string) => `conference:${sessionId}:particip
 export const producersKey = (sessionId: string) => `conference:${sessionId}:producers`;
 const speakerKey = (sessionId: string) => `conference:${sessionId}:speaker`;
 
-const presenceSchema = z.object({ participant: participantSchema, socketId: z.string() });
+const presenceSchema = z.object({
+  participant: participantSchema,
+  socketId: z.string(),
+  /**
+   * Set while the participant's socket is gone and its node waits for it to resume (UTC, ISO
+   * 8601): its entry stays, and no other node takes it for presence a crashed node left behind
+   * until the grace period is over.
+   */
+  suspendedAt: z.iso.datetime().optional(),
+});
 export type Presence = z.infer<typeof presenceSchema>;
+
+/** Whether the entry is a suspended participant still within its grace period (see `suspend`). */
+export function awaitsResume(presence: Presence, graceMs: number, now = Date.now()): boolean {
+  return presence.suspendedAt !== undefined && now - Date.parse(presence.suspendedAt) < graceMs;
+}
 
 function parseAll<S extends z.ZodType>(
   values: Record<string, string>,
@@ -39,6 +53,33 @@ export class ConferencePresence extends RedisStore {
   async participants(sessionId: string): Promise<Presence[]> {
     const key = participantsKey(sessionId);
     return parseAll(await this.redis.hGetAll(key), presenceSchema, this.warnings, key);
+  }
+
+  /** Marks the participant suspended (its socket dropped); false when it is not present any more. */
+  async suspend(sessionId: string, participantId: string, at: Date): Promise<boolean> {
+    return this.rewrite(sessionId, participantId, (presence) => ({ ...presence, suspendedAt: at.toISOString() }));
+  }
+
+  /** The participant continues on another socket, no longer suspended; false when it is not present any more. */
+  async rebind(sessionId: string, participantId: string, socketId: string): Promise<boolean> {
+    return this.rewrite(sessionId, participantId, ({ participant }) => ({ participant, socketId }));
+  }
+
+  /**
+   * Read, change, write: only the node that holds the participant writes its entry (others only
+   * remove entries left behind), so no other writer can interleave.
+   */
+  private async rewrite(
+    sessionId: string,
+    participantId: string,
+    change: (presence: Presence) => Presence,
+  ): Promise<boolean> {
+    const key = participantsKey(sessionId);
+    const value = await this.redis.hGet(key, participantId);
+    const parsed = value ? presenceSchema.safeParse(JSON.parse(value)) : null;
+    if (!parsed?.success) return false;
+    await this.redis.hSet(key, participantId, JSON.stringify(change(parsed.data)));
+    return true;
   }
 
   /** Removes the participant and its producers; returns the producers removed. */

@@ -71,7 +71,12 @@ export interface ConferenceTestSystem {
 const quiet = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
 export async function startConferenceTestSystem(
-  options: { signalingNodes?: number; recheckMs?: number; turn?: { urls: string[]; secret: string } } = {},
+  options: {
+    signalingNodes?: number;
+    recheckMs?: number;
+    turn?: { urls: string[]; secret: string };
+    resumeGraceMs?: number;
+  } = {},
 ): Promise<ConferenceTestSystem> {
   const redisServer: PrivateRedis = await startTestRedis();
   const redis = await connectRedis(redisServer.url, () => undefined);
@@ -103,6 +108,7 @@ export async function startConferenceTestSystem(
           SFU_RPC_SECRET,
           ...(options.recheckMs ? { SESSION_RECHECK_MS: String(options.recheckMs) } : {}),
           ...(options.turn ? { TURN_URLS: options.turn.urls.join(','), TURN_SECRET: options.turn.secret } : {}),
+          ...(options.resumeGraceMs ? { SIGNALING_RESUME_GRACE_MS: String(options.resumeGraceMs) } : {}),
         }),
         quiet,
       ),
@@ -176,6 +182,14 @@ export async function startConferenceTestSystem(
       await redisServer.stop();
     },
   };
+}
+
+/**
+ * Cuts the client's connection without a goodbye, as a dead link does: signaling sees the
+ * transport close (not a disconnect the client asked for).
+ */
+export function cutConnection(client: ConferenceClient): void {
+  client.io.engine.close();
 }
 
 /** Sends a request and returns the raw ack (for tests that expect failures). */

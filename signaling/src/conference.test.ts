@@ -140,7 +140,7 @@ describe('signaling with a real SFU and Redis', () => {
     const consumerClosed = nextEvent(sato, 'consumer:closed');
     await request(tanaka, 'session:leave', {});
     expect(await removed).toEqual({ producerId, participantId: first.self.participantId });
-    expect(await left).toEqual({ participantId: first.self.participantId });
+    expect(await left).toEqual({ participantId: first.self.participantId, reason: 'left' });
     expect((await consumerClosed).consumerId).toBe(consumer.consumerId);
 
     sato.close(); // a dropped browser leaves like one that said goodbye
@@ -246,7 +246,7 @@ describe('signaling across two nodes (Redis adapter)', () => {
 
     const left = nextEvent(tanaka, 'participant:left');
     suzuki.close();
-    expect(await left).toEqual({ participantId: second.self.participantId });
+    expect(await left).toEqual({ participantId: second.self.participantId, reason: 'disconnected' });
     tanaka.close();
   });
 });

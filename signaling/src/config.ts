@@ -44,6 +44,18 @@ const signalingConfigSchema = z.object({
   TURN_SECRET: z.string().min(16, 'TURN_SECRET must be at least 16 characters').optional(),
   /** How long minted TURN credentials stay valid, in seconds (browsers ask again on ICE restart). */
   TURN_CREDENTIAL_LIFETIME_S: z.coerce.number().int().min(60).max(86_400).default(3600),
+  /**
+   * How long a participant whose socket dropped stays in its session, suspended, for its browser
+   * to reconnect and resume (same tile, presenter role and raised hand), in milliseconds.
+   */
+  SIGNALING_RESUME_GRACE_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  /**
+   * Socket.IO heartbeat: a silent link is taken for dead after interval + timeout (20 s rather
+   * than Socket.IO's 45 s), so the participant is suspended and the browser reconnects sooner. A
+   * 600 ms-RTT satellite link answers a ping well within the timeout.
+   */
+  SIGNALING_PING_INTERVAL_MS: z.coerce.number().int().min(1_000).max(120_000).default(10_000),
+  SIGNALING_PING_TIMEOUT_MS: z.coerce.number().int().min(2_000).max(120_000).default(10_000),
   LOG_LEVEL: logLevelSetting,
 });
 

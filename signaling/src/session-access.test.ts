@@ -336,7 +336,7 @@ describe('room access, waiting room and the end of calls', () => {
       await publishDomainEvent(system.redis, { type: 'account.deactivated', accountId: suzukiId });
       expect(await told).toEqual({ sessionId: session.id, reason: 'access-revoked' });
       await dropped;
-      expect(await left).toEqual({ participantId: self.participantId });
+      expect(await left).toEqual({ participantId: self.participantId, reason: 'access-revoked' });
       await expect.poll(() => presenceCount(session.id)).toBe(1);
       await expect(system.connect('suzuki')).rejects.toThrow('unauthenticated');
     } finally {
@@ -378,7 +378,7 @@ describe('room access, waiting room and the end of calls', () => {
     await system.sessions.update(session.id, { invitedSiteIds: [], allowDoubleBooking: true });
     await publishDomainEvent(system.redis, { type: 'session.updated', sessionId: session.id });
     expect(await told).toEqual({ sessionId: session.id, reason: 'access-revoked' });
-    expect(await left).toEqual({ participantId: satoParticipantId });
+    expect(await left).toEqual({ participantId: satoParticipantId, reason: 'access-revoked' });
     await expect.poll(() => presenceCount(session.id)).toBe(1);
     expect(await request(tanaka, 'lobby:list', { sessionId: session.id })).toMatchObject({
       waiting: [{ accountId: yamadaId }],

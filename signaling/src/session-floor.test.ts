@@ -202,7 +202,7 @@ describe('floor control across two signaling nodes', () => {
     const left = nextEvent(tanaka, 'participant:left');
     await request(tanaka, 'floor:remove', { participantId: suzukiId });
     expect(await ended).toEqual({ sessionId: session.id, reason: 'removed' });
-    expect(await left).toEqual({ participantId: suzukiId });
+    expect(await left).toEqual({ participantId: suzukiId, reason: 'removed' });
     const suzukiAccount = await system.accountId('suzuki');
     expect(await auditOf(session.id, 'floor.removed')).toMatchObject([
       { outcome: 'success', target: `account:${suzukiAccount}`, detail: { participantId: suzukiId } },

@@ -23,6 +23,7 @@ import {
 } from './conference-participant.ts';
 import { JointReadContention } from './joint-read-store.ts';
 import { recordForSocket } from './socket-audit.ts';
+import { tellForwardingPresenter } from './forwarding-presenter.ts';
 
 /**
  * The joint-read requests of one connection in a session: the presenter's changes (stored in
@@ -143,6 +144,8 @@ export class SessionJointRead {
         if (after !== before) {
           this.socket.nsp.to(seat.room).emit('jointRead:state', after);
           if (before.presenter?.participantId !== after.presenter?.participantId) {
+            const presenterId = after.presenter?.participantId ?? null;
+            await tellForwardingPresenter(this.deps.sfu, this.log, seat.sessionId, presenterId);
             await recordForSocket(this.deps.audit, this.socket, {
               action: 'joint-read.presenter',
               outcome: 'success',
@@ -172,6 +175,11 @@ export class SessionJointRead {
     };
   }
 
+  /** Sends the changes held back now (the socket is about to be replaced, see ConferenceParticipant.suspend). */
+  flushHeld(): void {
+    this.broadcasts.flush();
+  }
+
   /**
    * The participant leaves: held-back changes go out, a presenter gives the role up (everyone is
    * told), its progress no longer counts for its site.
@@ -184,6 +192,8 @@ export class SessionJointRead {
       handOff(current, { kind: 'release', by: seat.participant.participantId }),
     );
     if (after !== before) this.socket.nsp.to(seat.room).except(this.socket.id).emit('jointRead:state', after);
+    if (before.presenter && !after.presenter)
+      await tellForwardingPresenter(this.deps.sfu, this.log, seat.sessionId, null);
     await this.announceReadiness(seat, after, { exceptSelf: true });
   }
 

@@ -3,6 +3,7 @@ import {
   ContractError,
   type ConferenceResponses,
   type ConsumerQuality,
+  type LinkLevel,
   type ProducerInfo,
   type SessionMediaReport,
   type conferenceRequestSchemas,
@@ -25,7 +26,12 @@ import { recordForSocket, type SocketAuditEntry } from './socket-audit.ts';
  */
 
 export type MediaControlRequestName =
-  'consumer:pause' | 'consumer:layers' | 'screenShare:policy' | 'screenShare:setPolicy' | 'session:media-stats';
+  | 'consumer:pause'
+  | 'consumer:layers'
+  | 'screenShare:policy'
+  | 'screenShare:setPolicy'
+  | 'session:media-stats'
+  | 'link:level';
 export type MediaControlHandlers = Pick<
   RequestHandlers<typeof conferenceRequestSchemas, ConferenceResponses>,
   MediaControlRequestName
@@ -41,6 +47,8 @@ export class SessionMediaControl {
   private readonly log: Logger;
   private readonly seat: () => SessionSeat | null;
   private lastReport: { sessionId: string; at: number; report: SessionMediaReport } | null = null;
+  /** The link level this connection last announced. */
+  private linkLevel: LinkLevel = 'full';
 
   constructor(socket: ConferenceSocket, deps: ConferenceDependencies, log: Logger, seat: () => SessionSeat | null) {
     this.socket = socket;
@@ -96,6 +104,18 @@ export class SessionMediaControl {
         };
         this.lastReport = { sessionId: seat.sessionId, at: Date.now(), report };
         return report;
+      },
+      'link:level': async ({ level }) => {
+        const seat = this.requireSeat();
+        // Told only on a change (the browser's policy holds each level for several samples).
+        if (level === this.linkLevel) return {};
+        this.linkLevel = level;
+        this.socket.to(seat.room).emit('participant:link', { participantId: seat.participant.participantId, level });
+        this.log.info(
+          { sessionId: seat.sessionId, participantId: seat.participant.participantId, level },
+          'link level',
+        );
+        return {};
       },
     };
   }

@@ -62,6 +62,8 @@ export async function startSignalingService(config: SignalingConfig, logger: Log
   const io: SignalingService['io'] = new Server(httpServer, {
     cors: { origin: config.WEB_ORIGINS },
     maxHttpBufferSize: MAX_MESSAGE_BYTES,
+    pingInterval: config.SIGNALING_PING_INTERVAL_MS,
+    pingTimeout: config.SIGNALING_PING_TIMEOUT_MS,
     adapter: createAdapter(adapterPub, adapterSub),
   });
 
@@ -102,6 +104,7 @@ export async function startSignalingService(config: SignalingConfig, logger: Log
     logger,
     local,
     connections: new Set(),
+    resumeGraceMs: config.SIGNALING_RESUME_GRACE_MS,
     liveSocketIds: async (sessionId) =>
       new Set((await io.in(roomOf(sessionId)).fetchSockets()).map((socket) => socket.id)),
   };
@@ -128,6 +131,9 @@ export async function startSignalingService(config: SignalingConfig, logger: Log
         ?.notifyConsumerQuality({ consumerId, score, producerScore, spatialLayer, temporalLayer });
     },
   );
+  sfu.socket.on('producer:layers-needed', ({ participantId, producerId, spatialLayer }) => {
+    local.get(participantId)?.notifyLayersNeeded(producerId, spatialLayer);
+  });
   sfu.socket.on('producer:closed', ({ sessionId, participantId, producerId }) => {
     deps.presence
       .removeProducer(sessionId, producerId)

@@ -6,6 +6,7 @@ import {
   type ConferenceRequestName,
   type ConferenceResponses,
   type ConsumerQuality,
+  type LinkLevel,
   type LobbyGuest,
   type MediaByteCounts,
   type MediaSource,
@@ -30,8 +31,11 @@ import {
 } from './connection-quality.ts';
 import { RoomChat } from './room-chat.svelte.ts';
 import { RoomFloor } from './room-floor.svelte.ts';
+import { RoomLink, type RoomLinkCaps } from './room-link.svelte.ts';
 import { RoomRecording } from './room-recording.svelte.ts';
 import { RoomTurnRelay, type IceOptions } from './room-turn-relay.svelte.ts';
+import { RoomRecovery } from './room-recovery.svelte.ts';
+import { reconcileCall } from './call-reconciliation.ts';
 import { openSignalingSocket, sendRequest, type SignalingSocket } from './signaling-socket.ts';
 import { spokeNow } from './tile-layout.ts';
 
@@ -62,6 +66,8 @@ export interface RemoteParticipant {
   /** Whether the SFU forwards their camera to this browser now (their tile shows it). */
   cameraReceiving: boolean;
   quality: ConnectionQuality | null;
+  /** Their connection dropped; signaling holds their place while they reconnect. */
+  reconnecting: boolean;
 }
 
 /** A remote video a tile shows, and the spatial layer its size needs (null: the source's only one). */
@@ -157,6 +163,16 @@ export class ConferenceRoom {
   recording = $state.raw<RoomRecording | null>(null);
   /** TURN credentials for the transports and the path each one takes (set once the socket is open). */
   turnRelay = $state.raw<RoomTurnRelay | null>(null);
+  /** Reconnecting, ICE restarts and transport rebuilds (see RoomRecovery). */
+  readonly recovery = new RoomRecovery({
+    resume: () => this.resumeCall(),
+    rejoin: () => this.rejoinCall(),
+    restartIce: (transport) => this.restartIce(transport),
+    rebuildTransports: () => this.rebuildTransports(),
+    socketConnected: () => this.socket?.connected ?? false,
+  });
+  /** How far this site gives way to its link (banner, tiles held back), and the others' levels. */
+  readonly link: RoomLink;
 
   private readonly sessionId: string;
   private readonly signalingUrl: string;
@@ -185,17 +201,36 @@ export class ConferenceRoom {
   /** Events that arrive while joining are applied once the transports exist. */
   private pending: (() => Promise<void>)[] | null = [];
   private leaving = false;
+  /** Presented to `session:resume` after the socket dropped (signaling answers a new one each time). */
+  private resumeToken: string | null = null;
+  /** The highest camera layer anyone receives, as the SFU last said (null: nobody; undefined: not yet). */
+  private cameraLayersNeeded: number | null | undefined = undefined;
+  /** The camera was paused because the link fell to audio only (not by the user). */
+  private cameraPausedForLink = false;
 
   constructor(options: {
     sessionId: string;
     signalingUrl: string;
     mayProduceMedia: boolean;
     recordingAllowed: boolean;
+    /** The site's link profile caps (none: unrestricted). */
+    linkCaps?: RoomLinkCaps;
   }) {
     this.sessionId = options.sessionId;
     this.signalingUrl = options.signalingUrl;
     this.mayProduceMedia = options.mayProduceMedia;
     this.recordingAllowed = options.recordingAllowed;
+    this.link = new RoomLink({
+      caps: options.linkCaps ?? { upKbps: null, downKbps: null },
+      presenterIds: () =>
+        new Set([
+          ...(this.jointRead?.presenter ? [this.jointRead.presenter.participantId] : []),
+          ...this.remotes.filter((remote) => remote.screenTrack).map((remote) => remote.participant.participantId),
+        ]),
+      remoteCount: () => this.remotes.length,
+      forward: (demands) => this.forwardVideos(demands),
+      changed: (level) => void this.linkLevelChanged(level),
+    });
   }
 
   async join(): Promise<void> {
@@ -223,6 +258,8 @@ export class ConferenceRoom {
         rtpCapabilities: this.device.rtpCapabilities,
       });
       this.self = joined.self;
+      this.resumeToken = joined.resumeToken;
+      this.recovery.start();
       this.activeSpeakerId = joined.activeSpeakerId;
       this.speakingOrder = spokeNow(
         [],
@@ -235,6 +272,7 @@ export class ConferenceRoom {
       );
       if (joined.mayAdmit) void this.refreshWaitingGuests();
       for (const participant of joined.participants) this.addRemote(participant);
+      for (const participantId of joined.suspendedParticipantIds) this.markReconnecting(participantId, true);
       const sending = this.mayProduceMedia && joined.mayProduceMedia;
       const ice = await this.turnRelay?.iceOptions();
       [this.sendTransport, this.recvTransport] = await Promise.all([
@@ -275,7 +313,11 @@ export class ConferenceRoom {
   async leave(): Promise<void> {
     if (this.state !== 'joined' && this.state !== 'joining') return;
     this.leaving = true;
-    await this.request('session:leave', {}).catch(() => undefined);
+    // Said and gone at once: a page being closed may not live to see the answer, and the socket's
+    // own goodbye tells signaling this is a leave, not a dropped link (which would hold the seat).
+    const said = this.request('session:leave', {}).catch(() => undefined);
+    this.socket?.disconnect();
+    await said;
     this.teardown();
     this.state = 'left';
   }
@@ -425,6 +467,11 @@ export class ConferenceRoom {
    * (at most that layer) and pauses every other video consumer of this browser.
    */
   showVideos(demands: readonly VideoDemand[]): void {
+    this.link.show(demands);
+  }
+
+  /** What the link lets through of the tiles' demand (see RoomLink). */
+  private forwardVideos(demands: readonly VideoDemand[]): void {
     this.shownVideos = new Map(
       demands.map((demand) => [demandKey(demand.participantId, demand.source), demand.spatialLayer]),
     );
@@ -468,22 +515,33 @@ export class ConferenceRoom {
   }
 
   private async connectSocket(): Promise<void> {
-    const socket = await openSignalingSocket(this.signalingUrl, (opening) => {
-      this.socket = opening;
-      this.listen(opening);
-      this.jointRead?.dispose();
-      const request = <N extends ConferenceRequestName>(name: N, payload: ConferenceRequest<N>) =>
-        this.request(name, payload);
-      this.jointRead = new JointReadSession(opening, request);
-      this.chat = new RoomChat(opening, request);
-      this.floor = new RoomFloor(opening, request, () => this.mutedByHost());
-      this.recording = new RoomRecording(opening, request, this.recordingAllowed);
-      this.turnRelay = new RoomTurnRelay(request);
-    });
+    const socket = await openSignalingSocket(
+      this.signalingUrl,
+      (opening) => {
+        this.socket = opening;
+        this.listen(opening);
+        this.jointRead?.dispose();
+        const request = <N extends ConferenceRequestName>(name: N, payload: ConferenceRequest<N>) =>
+          this.request(name, payload);
+        this.jointRead = new JointReadSession(opening, request);
+        this.chat = new RoomChat(opening, request);
+        this.floor = new RoomFloor(opening, request, () => this.mutedByHost());
+        this.recording = new RoomRecording(opening, request, this.recordingAllowed);
+        this.turnRelay = new RoomTurnRelay(request);
+      },
+      { reconnect: true },
+    );
     socket.on('disconnect', (reason) => {
       // Our own disconnect (leaving, or giving up after an error) is not a lost connection.
       if (this.leaving || reason === 'io client disconnect') return;
-      this.fail('connectionLost');
+      // A call in progress rides it out (the socket reconnects, then resumes); signaling ending
+      // the connection, or a drop while still joining, ends the call here.
+      if (this.state === 'joined' && reason !== 'io server disconnect') this.recovery.socketLost();
+      else this.fail('connectionLost');
+    });
+    // Every later `connect` is a reconnection: the participant is resumed on it.
+    socket.on('connect', () => {
+      if (this.socket === socket && this.state === 'joined') void this.recovery.socketBack();
     });
   }
 
@@ -513,7 +571,13 @@ export class ConferenceRoom {
       else void run().catch((error: unknown) => console.error('conference event failed', error));
     };
     socket.on('participant:joined', (participant) => this.addRemote(participant));
-    socket.on('participant:left', ({ participantId }) => this.removeRemote(participantId));
+    socket.on('participant:left', ({ participantId, reason }) => {
+      const remote = this.remotes.find((candidate) => candidate.participant.participantId === participantId);
+      if (remote && reason === 'connection-lost') this.recovery.participantLost(remote.participant.displayName);
+      this.removeRemote(participantId);
+    });
+    socket.on('participant:suspended', ({ participantId }) => this.markReconnecting(participantId, true));
+    socket.on('participant:resumed', ({ participantId }) => this.markReconnecting(participantId, false));
     socket.on('producer:added', (producer) => whenReady(() => this.consume(producer)));
     socket.on('producer:removed', ({ producerId }) => whenReady(() => this.dropProducer(producerId)));
     socket.on('producer:paused', ({ producerId, paused }) =>
@@ -535,6 +599,12 @@ export class ConferenceRoom {
     socket.on('screenShare:policy', (policy) => {
       this.screenSharePolicy = policy;
     });
+    socket.on('producer:layers-needed', ({ producerId, spatialLayer }) => {
+      if (this.producers.get('camera')?.id !== producerId) return;
+      this.cameraLayersNeeded = spatialLayer;
+      void this.capCamera();
+    });
+    socket.on('participant:link', ({ participantId, level }) => this.link.setRemoteLevel(participantId, level));
     socket.on('consumer:quality', (quality) => {
       const entry = this.consumers.get(quality.consumerId);
       if (entry) entry.serverQuality = quality;
@@ -594,7 +664,7 @@ export class ConferenceRoom {
       });
     }
     transport.on('connectionstatechange', (state) => {
-      if (state === 'failed' && !this.leaving) this.fail('connectionLost');
+      if (!this.leaving) this.recovery.transportState(transport, state);
     });
     return transport;
   }
@@ -629,8 +699,47 @@ export class ConferenceRoom {
           appData: { source: 'camera' },
         }),
       );
+      await this.capCamera();
     }
     this.cameraOff = !video;
+  }
+
+  /** The highest simulcast layer the camera sends now (QA). */
+  cameraSendLayer(): number | null {
+    return this.producers.get('camera')?.maxSpatialLayer ?? null;
+  }
+
+  /** The camera sends no layer above what anyone receives and the site's uplink profile carries. */
+  private async capCamera(): Promise<void> {
+    const camera = this.producers.get('camera');
+    if (!camera || camera.closed) return;
+    const needed = this.cameraLayersNeeded === undefined ? 2 : this.cameraLayersNeeded;
+    const cap = this.link.sendCap(needed);
+    if (camera.maxSpatialLayer === cap) return;
+    await camera.setMaxSpatialLayer(cap).catch((error: unknown) => console.warn('capping the camera failed', error));
+  }
+
+  /**
+   * Others are told this site's level; at audio only its camera stops too (its link cannot carry
+   * it, and the others show its still avatar rather than a frozen frame), and starts again after.
+   */
+  private async linkLevelChanged(level: LinkLevel): Promise<void> {
+    if (this.state !== 'joined' && this.state !== 'joining') return;
+    await this.request('link:level', { level }).catch(() => undefined);
+    const camera = this.producers.get('camera');
+    if (!camera || this.cameraOff) {
+      this.cameraPausedForLink = false; // the user's own camera switch decides
+      return;
+    }
+    if (level === 'audio-only' && !this.cameraPausedForLink) {
+      this.cameraPausedForLink = true;
+      camera.pause();
+      await this.request('producer:pause', { producerId: camera.id }).catch(() => undefined);
+    } else if (level !== 'audio-only' && this.cameraPausedForLink) {
+      this.cameraPausedForLink = false;
+      camera.resume();
+      await this.request('producer:resume', { producerId: camera.id }).catch(() => undefined);
+    }
   }
 
   private async consume(producer: ProducerInfo): Promise<void> {
@@ -722,7 +831,141 @@ export class ConferenceRoom {
       screenAudioTrack: null,
       cameraReceiving: false,
       quality: null,
+      reconnecting: false,
     });
+  }
+
+  private markReconnecting(participantId: string, reconnecting: boolean): void {
+    this.updateRemote(participantId, (remote) => (remote.reconnecting = reconnecting));
+  }
+
+  /**
+   * The socket is back: our participant continues on it (same tile for everyone, media untouched)
+   * and what changed meanwhile is caught up — who came and went, what they send — and the joint
+   * read, chat, hands and recording state are read afresh. False when signaling refused it.
+   */
+  private async resumeCall(): Promise<boolean> {
+    const self = this.self;
+    if (!self || !this.resumeToken) return false;
+    let resumed: ConferenceResponses['session:resume'];
+    try {
+      resumed = await this.request('session:resume', {
+        sessionId: this.sessionId,
+        participantId: self.participantId,
+        resumeToken: this.resumeToken,
+      });
+    } catch (error) {
+      // Gone (the grace period ran out), or held by another signaling node: join afresh.
+      if (error instanceof ContractError && ['not_found', 'forbidden', 'conflict'].includes(error.code)) return false;
+      throw error;
+    }
+    this.resumeToken = resumed.resumeToken;
+    const changes = reconcileCall(
+      {
+        participantIds: this.remotes.map((remote) => remote.participant.participantId),
+        producers: this.remoteProducers,
+      },
+      resumed,
+    );
+    for (const participantId of changes.goneParticipantIds) this.removeRemote(participantId);
+    for (const participant of changes.newParticipants) this.addRemote(participant);
+    for (const remote of this.remotes) {
+      remote.reconnecting = resumed.suspendedParticipantIds.includes(remote.participant.participantId);
+    }
+    for (const producerId of changes.goneProducerIds) this.dropProducer(producerId);
+    for (const producer of changes.pauseChanged) {
+      const known = this.remoteProducers.get(producer.producerId);
+      if (known) known.paused = producer.paused;
+      this.updateRemote(producer.participantId, (remote) => {
+        if (producer.source === 'microphone') remote.micMuted = producer.paused;
+        if (producer.source === 'camera') remote.cameraOff = producer.paused;
+      });
+    }
+    this.activeSpeakerId = resumed.activeSpeakerId;
+    await Promise.all(changes.newProducers.map((producer) => this.consume(producer)));
+    await Promise.all([
+      this.jointRead?.start(self.participantId),
+      this.chat?.start(),
+      this.floor?.start(),
+      this.recording?.start(),
+    ]);
+    // Our own media the SFU no longer holds (a transport closed meanwhile): build them again.
+    const lost = [...this.producers.values()].some((producer) => !resumed.ownProducerIds.includes(producer.id));
+    if (lost) await this.rebuildTransports();
+    return true;
+  }
+
+  /** Signaling let our participant go: everything here is dropped and the call joined afresh. */
+  private async rejoinCall(): Promise<void> {
+    this.leaving = true;
+    this.teardown();
+    this.state = 'idle';
+    await this.join();
+  }
+
+  private async restartIce(transport: types.Transport): Promise<void> {
+    // The TURN credentials signaling hands out expire: fresh ones go first.
+    await this.turnRelay?.refreshIceServers([transport]);
+    const { iceParameters } = await this.request('transport:restart-ice', { transportId: transport.id });
+    await transport.restartIce({ iceParameters });
+  }
+
+  /**
+   * A transport failed: both are closed and created again (the SFU replaces its side of each),
+   * our microphone, camera and shared screen produced again (muted stays muted) and every remote
+   * producer consumed again. The tiles stay; only their tracks change.
+   */
+  private async rebuildTransports(): Promise<void> {
+    const remoteProducers = [...this.remoteProducers.values()];
+    for (const consumerId of [...this.consumers.keys()]) this.closeConsumer(consumerId);
+    const screen = { video: this.producers.get('screen')?.track, audio: this.producers.get('screen-audio')?.track };
+    for (const producer of this.producers.values()) producer.close();
+    this.producers.clear();
+    const sending = this.sendTransport !== null;
+    this.sendTransport?.close();
+    this.recvTransport?.close();
+    // New transports with fresh TURN credentials (the first ones may have expired).
+    const ice = await this.turnRelay?.iceOptions();
+    [this.sendTransport, this.recvTransport] = await Promise.all([
+      sending ? this.createTransport('send', ice) : null,
+      this.createTransport('recv', ice),
+    ]);
+    const cameraOff = this.cameraOff;
+    await Promise.all([this.produceLocalMedia(), ...remoteProducers.map((producer) => this.consume(producer))]);
+    this.cameraOff = cameraOff || this.cameraOff;
+    const microphone = this.producers.get('microphone');
+    if (microphone && this.micMuted) {
+      microphone.pause();
+      await this.request('producer:pause', { producerId: microphone.id });
+    }
+    const transport = this.sendTransport;
+    if (transport && screen.video?.readyState === 'live') {
+      const vp8 = this.vp8Codec();
+      this.producers.set(
+        'screen',
+        await transport.produce({
+          track: screen.video,
+          encodings: SCREEN_ENCODINGS,
+          ...(vp8 ? { codec: vp8 } : {}),
+          stopTracks: false,
+          appData: { source: 'screen' },
+        }),
+      );
+      if (screen.audio?.readyState === 'live') {
+        this.producers.set(
+          'screen-audio',
+          await transport.produce({
+            track: screen.audio,
+            codecOptions: { opusStereo: true, opusFec: true },
+            stopTracks: false,
+            appData: { source: 'screen-audio' },
+          }),
+        );
+      }
+    }
+    for (const [consumerId, entry] of this.consumers) {
+      if (entry.consumer.kind === 'video') this.syncConsumer(consumerId);
+    }
   }
 
   private removeRemote(participantId: string): void {
@@ -730,6 +973,7 @@ export class ConferenceRoom {
       if (entry.participantId === participantId) this.closeConsumer(consumerId);
     }
     this.remotes = this.remotes.filter((remote) => remote.participant.participantId !== participantId);
+    this.link.forget(participantId);
     this.speakingOrder = this.speakingOrder.filter((id) => id !== participantId);
     if (this.activeSpeakerId === participantId) this.activeSpeakerId = null;
   }
@@ -823,6 +1067,14 @@ export class ConferenceRoom {
         producerScore: scored?.producerScore ?? null,
       };
     }
+    const streams = entries.map((entry) => ({
+      receiving: entry.consumer.kind === 'audio' || entry.applied.receive,
+      kbps: entry.rate.kbps,
+      lossPercent: entry.rate.lossPercent,
+      roundTripTimeMs: entry.reading?.roundTripTimeMs ?? null,
+      score: entry.serverQuality?.score ?? null,
+    }));
+    this.link.measure(streams, availableIncomingKbps(statsEntries((await this.recvTransport?.getStats()) ?? null)));
     await Promise.all([
       this.sampleLocalQuality(),
       this.turnRelay?.sample({ send: this.sendTransport, recv: this.recvTransport }),
@@ -872,6 +1124,7 @@ export class ConferenceRoom {
   }
 
   private teardown(): void {
+    this.recovery.dispose();
     this.pending = null;
     this.jointRead?.dispose();
     if (this.qualityTimer) clearInterval(this.qualityTimer);
@@ -882,6 +1135,9 @@ export class ConferenceRoom {
     this.localQuality = null;
     this.localReading = null;
     this.turnRelay?.reset();
+    this.link.reset();
+    this.cameraLayersNeeded = undefined;
+    this.cameraPausedForLink = false;
     this.speakingOrder = [];
     for (const { consumer } of this.consumers.values()) consumer.close();
     this.consumers.clear();
@@ -906,6 +1162,15 @@ export class ConferenceRoom {
     this.state = 'failed';
     this.teardown();
   }
+}
+
+/** The receive path's estimated capacity (Chrome reports it only with receive-side estimation). */
+function availableIncomingKbps(entries: StatsEntry[]): number | null {
+  const pair = entries.find(
+    (entry) => entry.type === 'candidate-pair' && entry.nominated && entry.state === 'succeeded',
+  );
+  const bitrate = pair?.availableIncomingBitrate;
+  return typeof bitrate === 'number' && bitrate > 0 ? Math.round(bitrate / 1000) : null;
 }
 
 /** The entries of a WebRTC statistics report (none when there is no report). */

@@ -27,13 +27,19 @@ export type SignalingRequest = <N extends ConferenceRequestName>(
 const REQUEST_TIMEOUT_MS = 10_000;
 const CONNECT_TIMEOUT_MS = 15_000;
 
+/** How long a reconnecting socket waits at most between attempts. */
+const RECONNECT_DELAY_MAX_MS = 5_000;
+
 /**
  * Opens a socket; `beforeConnect` registers listeners before anything can arrive. Resolves once
- * connected, rejects when the server refuses or cannot be reached.
+ * connected, rejects when the server refuses or cannot be reached. With `reconnect` (a call), a
+ * socket that drops reconnects by itself, with a fresh token, until closed; the call then
+ * resumes its participant (see RoomRecovery).
  */
 export async function openSignalingSocket(
   url: string,
   beforeConnect: (socket: SignalingSocket) => void = () => undefined,
+  options: { reconnect?: boolean } = {},
 ): Promise<SignalingSocket> {
   const socket: SignalingSocket = io(url, {
     transports: ['websocket'],
@@ -45,8 +51,8 @@ export async function openSignalingSocket(
           () => callback({ token: '' }),
         );
     },
-    // Resuming a call after a drop comes with the island-links work; until then a drop ends it.
-    reconnection: false,
+    reconnection: options.reconnect ?? false,
+    reconnectionDelayMax: RECONNECT_DELAY_MAX_MS,
     timeout: CONNECT_TIMEOUT_MS,
   });
   beforeConnect(socket);

@@ -1,4 +1,4 @@
-import { mayManageSites, siteIdSchema, type Site } from '@telemed/domain';
+import { mayChangeSiteLinkProfile, mayManageSites, siteIdSchema, type Site } from '@telemed/domain';
 import { ApiFailure } from '../api/api-response.ts';
 import { webDomain } from '../domain.ts';
 import type { AdminActor } from './admin-actor.ts';
@@ -49,5 +49,24 @@ export async function updateSite(actor: AdminActor, siteId: string, input: unkno
   );
   if (!updated) throw new ApiFailure('not_found', 'no such site');
   await auditAdministration(actor, 'site.updated', target(siteId), 'success', { changes: updated.changes });
+  return updated.site;
+}
+
+/**
+ * Changes only a site's link profile (what the call caps its video to): admins and coordinators
+ * (see mayChangeSiteLinkProfile). Refusals and bad input are audited like every site change.
+ */
+export async function changeSiteLinkProfile(actor: AdminActor, siteId: string, input: unknown): Promise<Site> {
+  const shortId = siteId.slice(0, 64);
+  if (!mayChangeSiteLinkProfile(actor.account)) {
+    await auditAdministration(actor, 'site.link-profile', target(shortId), 'denied');
+    throw new ApiFailure('forbidden', 'only coordinators and admins change a site’s link profile');
+  }
+  const { sites } = await webDomain();
+  const updated = await auditedChange(actor, 'site.link-profile', target(shortId), () =>
+    sites.setLinkProfile(siteId, input),
+  );
+  if (!updated) throw new ApiFailure('not_found', 'no such site');
+  await auditAdministration(actor, 'site.link-profile', target(siteId), 'success', { changes: updated.changes });
   return updated.site;
 }

@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import type { ZodOpenApiPathsObject } from 'zod-openapi';
-import { siteDraftSchema, siteIdSchema, sitePatchSchema, siteSchema } from '@telemed/domain';
+import { siteDraftSchema, siteIdSchema, siteLinkProfileSchema, sitePatchSchema, siteSchema } from '@telemed/domain';
 import { INVALID_INPUT, UNAUTHENTICATED, errorResponses } from './api-response.ts';
 
 /** The sites part of the REST API's OpenAPI description (routes: web/src/routes/api/v1/sites). */
 
 const siteView = siteSchema.meta({ id: 'Site' });
+const linkProfileView = siteLinkProfileSchema.meta({ id: 'SiteLinkProfile' });
 const siteIdParam = z.object({ id: siteIdSchema });
 
 export const siteApiPaths: ZodOpenApiPathsObject = {
@@ -56,6 +57,34 @@ export const siteApiPaths: ZodOpenApiPathsObject = {
       responses: {
         '200': { description: 'Changed', content: { 'application/json': { schema: siteView } } },
         ...errorResponses({ 400: INVALID_INPUT, 401: UNAUTHENTICATED, 403: 'Not an admin', 404: 'Unknown site' }),
+      },
+    },
+  },
+  '/api/v1/sites/{id}/link-profile': {
+    get: {
+      tags: ['Sites'],
+      summary: 'The site’s link profile (any signed-in account)',
+      requestParams: { path: siteIdParam },
+      responses: {
+        '200': { description: 'The link profile', content: { 'application/json': { schema: linkProfileView } } },
+        ...errorResponses({ 401: UNAUTHENTICATED, 404: 'Unknown site' }),
+      },
+    },
+    put: {
+      tags: ['Sites'],
+      summary: 'Replace the site’s link profile (coordinators and admins)',
+      description:
+        'What the call caps the site’s video to from the start: a kind of link with typical capacities, or `custom` up/down kbit/s. Nothing else of the site changes. Audited as `site.link-profile` with what changed.',
+      requestParams: { path: siteIdParam },
+      requestBody: { content: { 'application/json': { schema: linkProfileView } } },
+      responses: {
+        '200': { description: 'Replaced', content: { 'application/json': { schema: linkProfileView } } },
+        ...errorResponses({
+          400: INVALID_INPUT,
+          401: UNAUTHENTICATED,
+          403: 'Neither a coordinator nor an admin',
+          404: 'Unknown site',
+        }),
       },
     },
   },

@@ -2,6 +2,7 @@ import { error } from '@sveltejs/kit';
 import {
   ROOM_OPENS_BEFORE_MS,
   isInvited,
+  linkCaps,
   mayAdmit,
   mayProduceMedia,
   mayShareStudies,
@@ -70,6 +71,8 @@ export const load: PageServerLoad = async ({ locals, params, url, getClientAddre
       summary: sessionCase.summary,
       studyInstanceUids: sessionCase.studyInstanceUids,
     })),
+    /** What this site's link profile caps the call to (its coordinator sets it; unrestricted by default). */
+    linkCaps: linkCaps((await (await webDomain()).sites.get(account.siteId))?.linkProfile ?? { kind: 'unrestricted' }),
     /** Whether the session allows recording (the room's banner says so; signaling keeps it current). */
     recordingAllowed: session.recordingAllowed,
     /** Whether the study browser is offered: search the sources and share a study into the call. */
