@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { mediaIdSchema, type TransportOptions } from './media.ts';
-import type { JoinedSession } from './conference-events.ts';
+import type { JoinedSession, SessionEndReason } from './conference-events.ts';
 
 /**
  * Recovering a call without anyone clicking, in a block of its own within the Socket.IO contract
@@ -34,21 +34,13 @@ export const callRecoveryRequestSchemas = {
   'transport:restart-ice': z.strictObject({ transportId: mediaIdSchema }),
 } as const;
 
-/** Why a participant left a session (kept in the audit trail, told to the others). */
-export const participantLeaveReasons = [
-  'left',
-  'disconnected',
-  /** Its connection stayed away longer than the grace period. */
-  'connection-lost',
-  'media-server-lost',
-  'ended',
-  'cancelled',
-  'rescheduled',
-  'host-deactivated',
-  'access-revoked',
-  'removed',
-] as const;
-export type ParticipantLeaveReason = (typeof participantLeaveReasons)[number];
+/**
+ * Why a participant left a session (kept in the audit trail, told to the others): on its own,
+ * its socket closed, its connection away longer than the grace period (`connection-lost`), its
+ * media server gone, or the session ended for it.
+ */
+export type ParticipantLeaveReason =
+  'left' | 'disconnected' | 'connection-lost' | 'media-server-lost' | SessionEndReason;
 
 export interface ResumedSession extends JoinedSession {
   /** The participant's own producers the SFU still holds (a rebuilt transport lost them). */

@@ -1,4 +1,3 @@
-import type { Logger } from 'pino';
 import {
   ContractError,
   type ConferenceResponses,
@@ -7,9 +6,9 @@ import {
   type conferenceRequestSchemas,
 } from '@telemed/contract';
 import type { RequestHandlers } from '@telemed/contract/server';
-import type { ConferenceDependencies, ConferenceSocket } from './conference-participant.ts';
 import { recordForSocket } from './socket-audit.ts';
 import { tlsOnly, turnIceServers, type TurnSettings } from './turn-credentials.ts';
+import { ConnectionPart } from './connection-part.ts';
 
 /**
  * The pre-call check's connectivity probes of one connection: signaling asks the SFU for a
@@ -32,22 +31,13 @@ export const MAX_PROBES_PER_CONNECTION = 12;
 
 const NOT_YOURS = 'no such connectivity probe on this connection (it may have expired)';
 
-export class ConnectivityCheck {
-  private readonly socket: ConferenceSocket;
-  private readonly deps: ConferenceDependencies;
-  private readonly log: Logger;
+export class ConnectivityCheck extends ConnectionPart {
   /** Open probes, each with the timer that forgets it when the SFU lets it expire. */
   private readonly open = new Map<string, NodeJS.Timeout>();
   /** Probes asked of the SFU and not answered yet (they count as open). */
   private pending = 0;
   /** Probes this connection opened so far. */
   private opened = 0;
-
-  constructor(socket: ConferenceSocket, deps: ConferenceDependencies, log: Logger) {
-    this.socket = socket;
-    this.deps = deps;
-    this.log = log;
-  }
 
   handlers(): ProbeHandlers {
     const { sfu } = this.deps;

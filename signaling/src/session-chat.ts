@@ -1,4 +1,3 @@
-import type { Logger } from 'pino';
 import {
   CHAT_HISTORY_PAGE_SIZE,
   CHAT_MAX_MESSAGES_PER_SESSION,
@@ -9,13 +8,9 @@ import {
 } from '@telemed/contract';
 import type { RequestHandlers } from '@telemed/contract/server';
 import { ChatRefusal, isSessionStudy, mayPostInChat } from '@telemed/domain';
-import {
-  requireSeat,
-  type ConferenceDependencies,
-  type ConferenceSocket,
-  type SessionSeat,
-} from './conference-participant.ts';
+import { requireSeat } from './conference-participant.ts';
 import { recordForSocket } from './socket-audit.ts';
+import { SeatedConnectionPart } from './connection-part.ts';
 
 /**
  * The chat requests of one connection in a session: a message is stored with the session
@@ -32,19 +27,7 @@ import { recordForSocket } from './socket-audit.ts';
 export type ChatRequestName = 'chat:send' | 'chat:history';
 export type ChatHandlers = Pick<RequestHandlers<typeof conferenceRequestSchemas, ConferenceResponses>, ChatRequestName>;
 
-export class SessionChat {
-  private readonly socket: ConferenceSocket;
-  private readonly deps: ConferenceDependencies;
-  private readonly log: Logger;
-  private readonly seat: () => SessionSeat | null;
-
-  constructor(socket: ConferenceSocket, deps: ConferenceDependencies, log: Logger, seat: () => SessionSeat | null) {
-    this.socket = socket;
-    this.deps = deps;
-    this.log = log;
-    this.seat = seat;
-  }
-
+export class SessionChat extends SeatedConnectionPart {
   handlers(): ChatHandlers {
     return {
       'chat:send': async ({ text, studyInstanceUid }) => {

@@ -1,4 +1,3 @@
-import type { Logger } from 'pino';
 import {
   ContractError,
   type ConferenceResponses,
@@ -7,15 +6,10 @@ import {
 } from '@telemed/contract';
 import type { RequestHandlers } from '@telemed/contract/server';
 import { mayControlFloor, type Session } from '@telemed/domain';
-import {
-  requireSeat,
-  roomOf,
-  type ConferenceDependencies,
-  type ConferenceSocket,
-  type SessionSeat,
-} from './conference-participant.ts';
+import { requireSeat, roomOf, type SessionSeat } from './conference-participant.ts';
 import type { Presence } from './conference-presence.ts';
 import { recordForSocket, type SocketAuditEntry } from './socket-audit.ts';
+import { SeatedConnectionPart } from './connection-part.ts';
 
 /**
  * The floor-control requests of one connection in a session: raising and lowering one's own
@@ -38,19 +32,7 @@ export type FloorHandlers = Pick<
 
 const HOST_ONLY = 'only the host controls the floor';
 
-export class SessionFloor {
-  private readonly socket: ConferenceSocket;
-  private readonly deps: ConferenceDependencies;
-  private readonly log: Logger;
-  private readonly seat: () => SessionSeat | null;
-
-  constructor(socket: ConferenceSocket, deps: ConferenceDependencies, log: Logger, seat: () => SessionSeat | null) {
-    this.socket = socket;
-    this.deps = deps;
-    this.log = log;
-    this.seat = seat;
-  }
-
+export class SessionFloor extends SeatedConnectionPart {
   handlers(): FloorHandlers {
     const { hands } = this.deps;
     return {

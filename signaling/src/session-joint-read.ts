@@ -24,6 +24,7 @@ import {
 import { JointReadContention } from './joint-read-store.ts';
 import { recordForSocket } from './socket-audit.ts';
 import { tellForwardingPresenter } from './forwarding-presenter.ts';
+import { SeatedConnectionPart } from './connection-part.ts';
 
 /**
  * The joint-read requests of one connection in a session: the presenter's changes (stored in
@@ -63,11 +64,7 @@ function asPresenter(participant: Participant): JointReadPresenter {
   };
 }
 
-export class SessionJointRead {
-  private readonly socket: ConferenceSocket;
-  private readonly deps: ConferenceDependencies;
-  private readonly log: Logger;
-  private readonly seat: () => SessionSeat | null;
+export class SessionJointRead extends SeatedConnectionPart {
   /**
    * What reaches the others: on average at most 20 batches a second, with a burst of two so that
    * a batch arriving a little early (network jitter) is not held back.
@@ -81,10 +78,7 @@ export class SessionJointRead {
   private writes: Promise<unknown> = Promise.resolve();
 
   constructor(socket: ConferenceSocket, deps: ConferenceDependencies, log: Logger, seat: () => SessionSeat | null) {
-    this.socket = socket;
-    this.deps = deps;
-    this.log = log;
-    this.seat = seat;
+    super(socket, deps, log, seat);
     this.broadcasts = new UpdatePacer<HeldUpdate>(
       ({ room, ...update }) => this.socket.to(room).emit('jointRead:update', update),
       joinUpdates,

@@ -9,6 +9,7 @@ import type { RequestHandlers } from '@telemed/contract/server';
 import { isInvited, mayAdmit, mayKnock, type Account, type Session } from '@telemed/domain';
 import type { ConferenceDependencies, ConferenceSocket } from './conference-participant.ts';
 import { recordForSocket, type SocketAuditEntry } from './socket-audit.ts';
+import { ConnectionPart } from './connection-part.ts';
 
 /**
  * The waiting-room requests of one connection: a guest knocks and waits, the host lists the
@@ -30,15 +31,9 @@ export const accountRoomOf = (accountId: string) => `account:${accountId}`;
 const NOT_OPEN = 'this session cannot be entered now';
 const HOST_ONLY = 'only the host admits guests';
 
-export class SessionLobby {
-  private readonly socket: ConferenceSocket;
-  private readonly deps: ConferenceDependencies;
-  private readonly log: Logger;
-
+export class SessionLobby extends ConnectionPart {
   constructor(socket: ConferenceSocket, deps: ConferenceDependencies, log: Logger) {
-    this.socket = socket;
-    this.deps = deps;
-    this.log = log;
+    super(socket, deps, log);
     socket.data.knockedSessionIds = [];
   }
 

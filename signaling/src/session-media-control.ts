@@ -1,4 +1,3 @@
-import type { Logger } from 'pino';
 import {
   ContractError,
   type ConferenceResponses,
@@ -10,13 +9,9 @@ import {
 } from '@telemed/contract';
 import type { RequestHandlers } from '@telemed/contract/server';
 import { mayManageCallMedia } from '@telemed/domain';
-import {
-  requireSeat,
-  type ConferenceDependencies,
-  type ConferenceSocket,
-  type SessionSeat,
-} from './conference-participant.ts';
+import { requireSeat, type SessionSeat } from './conference-participant.ts';
 import { recordForSocket, type SocketAuditEntry } from './socket-audit.ts';
+import { SeatedConnectionPart } from './connection-part.ts';
 
 /**
  * The media controls of one connection in a session: its consumers paused and resumed as its
@@ -41,21 +36,10 @@ const HOST_ONLY = 'only the host runs the call’s media';
 /** A host's panel asking more often than this gets the last report again (each costs the SFU ~100 calls). */
 const REPORT_REUSE_MS = 1_000;
 
-export class SessionMediaControl {
-  private readonly socket: ConferenceSocket;
-  private readonly deps: ConferenceDependencies;
-  private readonly log: Logger;
-  private readonly seat: () => SessionSeat | null;
+export class SessionMediaControl extends SeatedConnectionPart {
   private lastReport: { sessionId: string; at: number; report: SessionMediaReport } | null = null;
   /** The link level this connection last announced. */
   private linkLevel: LinkLevel = 'full';
-
-  constructor(socket: ConferenceSocket, deps: ConferenceDependencies, log: Logger, seat: () => SessionSeat | null) {
-    this.socket = socket;
-    this.deps = deps;
-    this.log = log;
-    this.seat = seat;
-  }
 
   handlers(): MediaControlHandlers {
     const { sfu, screenShares } = this.deps;

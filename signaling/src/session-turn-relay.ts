@@ -1,14 +1,9 @@
-import type { Logger } from 'pino';
 import type { ConferenceResponses, conferenceRequestSchemas } from '@telemed/contract';
 import type { RequestHandlers } from '@telemed/contract/server';
-import {
-  requireSeat,
-  type ConferenceDependencies,
-  type ConferenceSocket,
-  type SessionSeat,
-} from './conference-participant.ts';
+import { requireSeat, type SessionSeat } from './conference-participant.ts';
 import { recordForSocket } from './socket-audit.ts';
 import { turnIceServers } from './turn-credentials.ts';
+import { SeatedConnectionPart } from './connection-part.ts';
 
 /**
  * TURN for one connection in a session: fresh short-lived credentials for its transports (only
@@ -24,19 +19,7 @@ export type TurnRelayHandlers = Pick<
   TurnRelayRequestName
 >;
 
-export class SessionTurnRelay {
-  private readonly socket: ConferenceSocket;
-  private readonly deps: ConferenceDependencies;
-  private readonly log: Logger;
-  private readonly seat: () => SessionSeat | null;
-
-  constructor(socket: ConferenceSocket, deps: ConferenceDependencies, log: Logger, seat: () => SessionSeat | null) {
-    this.socket = socket;
-    this.deps = deps;
-    this.log = log;
-    this.seat = seat;
-  }
-
+export class SessionTurnRelay extends SeatedConnectionPart {
   handlers(): TurnRelayHandlers {
     return {
       'turn:credentials': async () => {
