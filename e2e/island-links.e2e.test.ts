@@ -133,7 +133,7 @@ describe.skipIf(unavailable !== null)('island links under emulated profiles', ()
       // A satellite link losing more than the adaptation tolerates: the island steps down and says so, while the hub's voice keeps coming.
       const thin = Date.now();
       await scene.lab.applyProfile(stormySatellite, []);
-      await expect.poll(level, { timeout: 90_000, interval: 1_000 }).not.toBe('full');
+      await expect.poll(level, { timeout: 150_000, interval: 1_000 }).not.toBe('full');
       await island.waitForSelector('[data-testid="link-banner"]', { timeout: 30_000 });
       console.log(
         `  thin link: level ${await level()} after ${Math.round((Date.now() - thin) / 1000)} s, banner shown`,
