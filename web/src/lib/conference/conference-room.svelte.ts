@@ -201,6 +201,8 @@ export class ConferenceRoom {
   /** Events that arrive while joining are applied once the transports exist. */
   private pending: (() => Promise<void>)[] | null = [];
   private leaving = false;
+  /** Whether this participant sends media (not an observer): the transports a rebuild makes. */
+  private sending = false;
   /** Presented to `session:resume` after the socket dropped (signaling answers a new one each time). */
   private resumeToken: string | null = null;
   /** The highest camera layer anyone receives, as the SFU last said (null: nobody; undefined: not yet). */
@@ -274,6 +276,7 @@ export class ConferenceRoom {
       for (const participant of joined.participants) this.addRemote(participant);
       for (const participantId of joined.suspendedParticipantIds) this.markReconnecting(participantId, true);
       const sending = this.mayProduceMedia && joined.mayProduceMedia;
+      this.sending = sending;
       const ice = await this.turnRelay?.iceOptions();
       [this.sendTransport, this.recvTransport] = await Promise.all([
         sending ? this.createTransport('send', ice) : null,
@@ -921,9 +924,11 @@ export class ConferenceRoom {
     const screen = { video: this.producers.get('screen')?.track, audio: this.producers.get('screen-audio')?.track };
     for (const producer of this.producers.values()) producer.close();
     this.producers.clear();
-    const sending = this.sendTransport !== null;
+    const sending = this.sending;
     this.sendTransport?.close();
     this.recvTransport?.close();
+    // Nothing samples or restarts a closed transport while the new ones are being made.
+    this.sendTransport = this.recvTransport = null;
     // New transports with fresh TURN credentials (the first ones may have expired).
     const ice = await this.turnRelay?.iceOptions();
     [this.sendTransport, this.recvTransport] = await Promise.all([
@@ -1074,7 +1079,8 @@ export class ConferenceRoom {
       roundTripTimeMs: entry.reading?.roundTripTimeMs ?? null,
       score: entry.serverQuality?.score ?? null,
     }));
-    this.link.measure(streams, availableIncomingKbps(statsEntries((await this.recvTransport?.getStats()) ?? null)));
+    const recvStats = (await this.recvTransport?.getStats().catch(() => null)) ?? null;
+    this.link.measure(streams, availableIncomingKbps(statsEntries(recvStats)));
     await Promise.all([
       this.sampleLocalQuality(),
       this.turnRelay?.sample({ send: this.sendTransport, recv: this.recvTransport }),

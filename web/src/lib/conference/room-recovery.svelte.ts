@@ -31,6 +31,8 @@ export interface RecoverableCall {
   socketConnected(): boolean;
 }
 
+/** How soon a failed transport rebuild is tried again. */
+const REBUILD_RETRY_MS = 5_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class RoomRecovery {
@@ -143,12 +145,18 @@ export class RoomRecovery {
     }
     if (this.rebuilding) return this.rebuilding;
     this.repairingMedia = true;
+    let failed = false;
     this.rebuilding = this.call
       .rebuildTransports()
-      .catch((error: unknown) => console.error('rebuilding the media transports failed', error))
+      .catch((error: unknown) => {
+        failed = true;
+        console.error('rebuilding the media transports failed; trying again', error);
+      })
       .finally(() => {
         this.rebuilding = null;
         this.repairingMedia = false;
+        // A call left without media is not left so: again shortly (or after the resume, when the socket is away).
+        if (failed) setTimeout(() => void this.rebuild(), REBUILD_RETRY_MS);
       });
     return this.rebuilding;
   }
