@@ -9,6 +9,7 @@ import {
   type ConferenceRequestName,
   type ConferenceResponses,
   type RtpCapabilities,
+  type RtpParameters,
 } from '@telemed/contract';
 import { mintAccessToken } from '@telemed/contract/access-token';
 import {
@@ -247,3 +248,18 @@ export async function hangUp(...clients: ConferenceClient[]): Promise<void> {
 export function joinDemo(client: ConferenceClient): Promise<ConferenceResponses['session:join']> {
   return joinSession(client, DEMO_SESSION_ID);
 }
+
+/** A camera (or screen) as the browser sends it: VP8, three simulcast streams by SSRC. */
+export const vp8Simulcast = (firstSsrc: number): RtpParameters => ({
+  mid: '1',
+  codecs: [
+    {
+      mimeType: 'video/VP8',
+      payloadType: 96,
+      clockRate: 90000,
+      rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }],
+    },
+  ],
+  encodings: [0, 1, 2].map((index) => ({ ssrc: firstSsrc + index, scalabilityMode: 'L1T3' })),
+  rtcp: { cname: `cname-${firstSsrc}`, reducedSize: true },
+});

@@ -6,6 +6,7 @@ import {
   joinDemo,
   request,
   startConferenceTestSystem,
+  vp8Simulcast,
   type ConferenceClient,
   type ConferenceTestSystem,
 } from './conference-test-system.ts';
@@ -16,20 +17,6 @@ import {
  * the highest simulcast layer anyone receives of its camera (whichever node the receivers are
  * on), so it stops sending the layers above; Opus is offered with in-band FEC, DTX and NACK.
  */
-
-const vp8Simulcast = (firstSsrc: number): RtpParameters => ({
-  mid: '1',
-  codecs: [
-    {
-      mimeType: 'video/VP8',
-      payloadType: 96,
-      clockRate: 90000,
-      rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }],
-    },
-  ],
-  encodings: [0, 1, 2].map((index) => ({ ssrc: firstSsrc + index, scalabilityMode: 'L1T3' })),
-  rtcp: { cname: `cname-${firstSsrc}`, reducedSize: true },
-});
 
 const opus = (ssrc: number): RtpParameters => ({
   mid: '0',

@@ -7,24 +7,10 @@ import {
   request,
   send,
   startConferenceTestSystem,
+  vp8Simulcast,
   type ConferenceClient,
   type ConferenceTestSystem,
 } from './conference-test-system.ts';
-
-/** A camera (or screen) as the browser sends it: VP8, three simulcast streams by SSRC. */
-const vp8Simulcast = (firstSsrc: number): RtpParameters => ({
-  mid: '1',
-  codecs: [
-    {
-      mimeType: 'video/VP8',
-      payloadType: 96,
-      clockRate: 90000,
-      rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }],
-    },
-  ],
-  encodings: [0, 1, 2].map((index) => ({ ssrc: firstSsrc + index, scalabilityMode: 'L1T3' })),
-  rtcp: { cname: `cname-${firstSsrc}`, reducedSize: true },
-});
 
 const opus = (ssrc: number): RtpParameters => ({
   mid: '0',
