@@ -405,28 +405,7 @@ export class ConferenceRoom {
     this.screenStream = stream;
     video.addEventListener('ended', () => void this.stopScreenShare());
     try {
-      const vp8 = this.vp8Codec();
-      this.producers.set(
-        'screen',
-        await transport.produce({
-          track: video,
-          encodings: SCREEN_ENCODINGS,
-          ...(vp8 ? { codec: vp8 } : {}),
-          stopTracks: false,
-          appData: { source: 'screen' },
-        }),
-      );
-      if (audio && this.screenStream === stream) {
-        this.producers.set(
-          'screen-audio',
-          await transport.produce({
-            track: audio,
-            codecOptions: { opusStereo: true, opusFec: true },
-            stopTracks: false,
-            appData: { source: 'screen-audio' },
-          }),
-        );
-      }
+      await this.produceScreen(transport, video, audio, () => this.screenStream === stream);
     } catch (error) {
       const refused = error instanceof ContractError && error.code === 'conflict';
       this.screenShareProblem = refused ? 'screenShareRefused' : 'screenShareFailed';
@@ -914,6 +893,39 @@ export class ConferenceRoom {
   }
 
   /**
+   * Produces a shared screen (one full-resolution VP8 stream) and, when given and still wanted
+   * once the screen is on, its sound: for a new share and for a share carried over a rebuild.
+   */
+  private async produceScreen(
+    transport: types.Transport,
+    video: MediaStreamTrack,
+    audio: MediaStreamTrack | undefined,
+    stillSharing: () => boolean = () => true,
+  ): Promise<void> {
+    const vp8 = this.vp8Codec();
+    this.producers.set(
+      'screen',
+      await transport.produce({
+        track: video,
+        encodings: SCREEN_ENCODINGS,
+        ...(vp8 ? { codec: vp8 } : {}),
+        stopTracks: false,
+        appData: { source: 'screen' },
+      }),
+    );
+    if (!audio || !stillSharing()) return;
+    this.producers.set(
+      'screen-audio',
+      await transport.produce({
+        track: audio,
+        codecOptions: { opusStereo: true, opusFec: true },
+        stopTracks: false,
+        appData: { source: 'screen-audio' },
+      }),
+    );
+  }
+
+  /**
    * A transport failed: both are closed and created again (the SFU replaces its side of each),
    * our microphone, camera and shared screen produced again (muted stays muted) and every remote
    * producer consumed again. The tiles stay; only their tracks change.
@@ -945,28 +957,7 @@ export class ConferenceRoom {
     }
     const transport = this.sendTransport;
     if (transport && screen.video?.readyState === 'live') {
-      const vp8 = this.vp8Codec();
-      this.producers.set(
-        'screen',
-        await transport.produce({
-          track: screen.video,
-          encodings: SCREEN_ENCODINGS,
-          ...(vp8 ? { codec: vp8 } : {}),
-          stopTracks: false,
-          appData: { source: 'screen' },
-        }),
-      );
-      if (screen.audio?.readyState === 'live') {
-        this.producers.set(
-          'screen-audio',
-          await transport.produce({
-            track: screen.audio,
-            codecOptions: { opusStereo: true, opusFec: true },
-            stopTracks: false,
-            appData: { source: 'screen-audio' },
-          }),
-        );
-      }
+      await this.produceScreen(transport, screen.video, screen.audio?.readyState === 'live' ? screen.audio : undefined);
     }
     for (const [consumerId, entry] of this.consumers) {
       if (entry.consumer.kind === 'video') this.syncConsumer(consumerId);
