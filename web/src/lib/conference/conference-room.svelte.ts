@@ -1070,11 +1070,16 @@ export class ConferenceRoom {
       roundTripTimeMs: entry.reading?.roundTripTimeMs ?? null,
       score: entry.serverQuality?.score ?? null,
     }));
-    const recvStats = (await this.recvTransport?.getStats().catch(() => null)) ?? null;
-    this.link.measure(streams, availableIncomingKbps(statsEntries(recvStats)));
+    // Each transport's statistics once: the link policy and the path report both read them.
+    const [sendStats, recvStats] = await Promise.all(
+      [this.sendTransport, this.recvTransport].map(
+        async (transport) => (await transport?.getStats().catch(() => null)) ?? null,
+      ),
+    );
+    this.link.measure(streams, availableIncomingKbps(statsEntries(recvStats ?? null)));
     await Promise.all([
       this.sampleLocalQuality(),
-      this.turnRelay?.sample({ send: this.sendTransport, recv: this.recvTransport }),
+      this.turnRelay?.sample({ send: sendStats ?? null, recv: recvStats ?? null }),
     ]);
   }
 

@@ -53,13 +53,11 @@ export class RoomTurnRelay {
     return options;
   }
 
-  /** Reads each transport's path and tells signaling about any change. */
-  async sample(transports: Record<TransportDirection, types.Transport | null>): Promise<void> {
+  /** Reads each transport's path from its statistics and tells signaling about any change. */
+  async sample(reports: Record<TransportDirection, RTCStatsReport | null>): Promise<void> {
     await Promise.all(
       (['send', 'recv'] as const).map(async (direction) => {
-        const transport = transports[direction];
-        if (!transport || transport.closed) return;
-        const stats = await transport.getStats().catch(() => null);
+        const stats = reports[direction];
         const path: TransportPath | null = stats ? readTransportPath(stats.values()) : null;
         if (!path) return;
         this.paths = { ...this.paths, [direction]: path };
