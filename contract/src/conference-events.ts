@@ -5,6 +5,7 @@ import {
   conferenceMediaRequestSchemas,
   type ConferenceMediaNotifications,
   type ConferenceMediaResponses,
+  type LinkLevel,
 } from './conference-media.ts';
 import {
   callRecoveryRequestSchemas,
@@ -69,6 +70,8 @@ export interface JoinedSession {
   resumeToken: string;
   /** Others whose connection dropped and who may come back (shown as reconnecting). */
   suspendedParticipantIds: string[];
+  /** Others whose link has given way (see `link:level`), by participant id; those at `full` are left out. */
+  linkLevels: Record<string, LinkLevel>;
 }
 
 /** An account waiting in a session's waiting room for the host to let it in. */

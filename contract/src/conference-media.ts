@@ -50,7 +50,24 @@ export const conferenceMediaRequestSchemas = {
    * `audio-only` its tile shows its still avatar and why, not a frozen frame.
    */
   'link:level': z.strictObject({ level: linkLevelSchema }),
+  /**
+   * This browser's downlink as the SFU measures it (see `DownlinkMeasure`): what the link policy
+   * reads, since the browser's own loss figures are taken after retransmissions repaired the
+   * loss and mix in every sender's uplink.
+   */
+  'link:downlink': z.strictObject({}),
 } as const;
+
+/**
+ * The hop from the SFU to one browser, measured by the SFU from the browser's transport-wide
+ * congestion-control feedback, which reports every packet sent on that hop: the share lost
+ * before retransmissions repaired it, recent feedback weighted most. Null: not measured yet (no
+ * receive transport, no feedback). The SFU's bandwidth estimate of the hop is not part of it:
+ * the SFU itself already forwards each receiver the simulcast layers that fit it.
+ */
+export interface DownlinkMeasure {
+  lossPercent: number | null;
+}
 
 export interface ConferenceMediaResponses {
   'consumer:pause': Record<string, never>;
@@ -59,6 +76,7 @@ export interface ConferenceMediaResponses {
   'screenShare:setPolicy': ScreenSharePolicy;
   'session:media-stats': SessionMediaReport;
   'link:level': Record<string, never>;
+  'link:downlink': DownlinkMeasure;
 }
 
 /** The SFU's view of one consumer's quality: mediasoup's scores (0–10) and the layer it forwards. */

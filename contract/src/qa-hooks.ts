@@ -1,3 +1,4 @@
+import type { DownlinkMeasure } from './conference-media.ts';
 import type { ParticipantTransportPaths } from './turn-relay.ts';
 
 /**
@@ -33,6 +34,8 @@ export interface TelemedQa {
   linkLevel?(): string;
   /** The last sample the link adaptation took, measured or fed (null before the first). */
   lastLinkSample?(): QaLinkSample | null;
+  /** The SFU's last measure of this browser's downlink, which the link adaptation reads (null before the first). */
+  lastDownlink?(): DownlinkMeasure | null;
   /** The highest simulcast layer the own camera sends now (null: no camera). */
   cameraSendLayer?(): number | null;
 }

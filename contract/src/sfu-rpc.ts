@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Ack } from './ack.ts';
 import { conferenceRequestSchemas, sessionIdSchema } from './conference-events.ts';
-import type { ConsumerQuality, ParticipantMediaStats } from './conference-media.ts';
+import type { ConsumerQuality, DownlinkMeasure, ParticipantMediaStats } from './conference-media.ts';
 import {
   rtpCapabilitiesSchema,
   type ConsumerOptions,
@@ -44,6 +44,8 @@ export const sfuRequestSchemas = {
   'consumer:resume': browser['consumer:resume'].extend(participantRef),
   'consumer:pause': browser['consumer:pause'].extend(participantRef),
   'consumer:layers': browser['consumer:layers'].extend(participantRef),
+  /** The participant's downlink as measured on its receive transport (see `DownlinkMeasure`). */
+  'participant:downlink': z.strictObject(participantRef),
   /**
    * The joint read's presenter (null: nobody presents): their camera's consumers get the
    * presenter's forwarding priority (see the SFU's forwarding-priority.ts).
@@ -93,6 +95,7 @@ export interface SfuResponses {
   'consumer:resume': Record<string, never>;
   'consumer:pause': Record<string, never>;
   'consumer:layers': Record<string, never>;
+  'participant:downlink': DownlinkMeasure;
   'session:presenter': Record<string, never>;
   'session:media': SessionMediaStats;
   'probe:open': ProbeTransport;

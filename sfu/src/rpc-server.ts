@@ -117,6 +117,8 @@ function rpcHandlers(
     'transport:restart-ice': async ({ sessionId, participantId, transportId }) => ({
       iceParameters: await (await opened(sessionId)).restartIce(participantId, ownerId, transportId),
     }),
+    'participant:downlink': async ({ sessionId, participantId }) =>
+      (await opened(sessionId)).downlink(participantId, ownerId),
     'producer:create': async ({ sessionId, participantId, ...request }) => ({
       producerId: await (await opened(sessionId)).produce(participantId, ownerId, request),
     }),

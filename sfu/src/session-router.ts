@@ -5,6 +5,7 @@ import type {
   ConsumerMediaStats,
   ConsumerOptions,
   ConsumerQuality,
+  DownlinkMeasure,
   DtlsParameters,
   MediaKind,
   MediaSource,
@@ -204,6 +205,17 @@ export class SessionRouter {
   ): Promise<TransportOptions['iceParameters']> {
     const transport = this.transport(this.participant(participantId, ownerId), transportId);
     return mediasoupCall(() => transport.restartIce());
+  }
+
+  /**
+   * The participant's downlink as its receive transport measures it: packet loss on that hop
+   * from the transport-cc feedback (mediasoup keeps a weighted history of recent feedbacks;
+   * retransmissions do not hide it, and other senders' uplinks do not enter it).
+   */
+  async downlink(participantId: string, ownerId: string): Promise<DownlinkMeasure> {
+    const [stats] = await statsOrNothing(this.participant(participantId, ownerId).transports.get('recv'));
+    const loss = stats?.rtpPacketLossSent;
+    return { lossPercent: typeof loss === 'number' ? Math.round(loss * 1000) / 10 : null };
   }
 
   async produce(

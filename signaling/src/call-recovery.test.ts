@@ -76,8 +76,12 @@ describe('call recovery', () => {
         encodings: [{ ssrc: 4242 }],
       },
     });
+    const toldLink = nextEvent(tanaka, 'participant:link');
+    await request(sato, 'link:level', { level: 'others-paused' });
+    await toldLink;
     const left = collect(tanaka, 'participant:left');
     const removed = collect(tanaka, 'producer:removed');
+    const links = collect(tanaka, 'participant:link');
 
     const suspended = nextEvent(tanaka, 'participant:suspended');
     cutConnection(sato);
@@ -101,6 +105,9 @@ describe('call recovery', () => {
     expect((await request(again, 'floor:state', {})).hands.map((hand) => hand.participantId)).toEqual([participantId]);
     expect((await request(again, 'jointRead:state', {})).state.presenter?.participantId).toBe(participantId);
     expect(await request(again, 'producer:pause', { producerId })).toEqual({});
+    // The same link level: a climb back to full from the new socket is news to the others.
+    await request(again, 'link:level', { level: 'full' });
+    await expect.poll(() => links).toEqual([{ participantId, level: 'full' }]);
     const audit = await system.recentAudit(10);
     expect(audit.map((entry) => entry.action)).toEqual(
       expect.arrayContaining(['conference.suspended', 'conference.resumed']),

@@ -492,6 +492,11 @@ export class ConferenceParticipant {
         suspendedParticipantIds: others
           .filter((entry) => awaitsResume(entry, resumeGraceMs))
           .map((entry) => entry.participant.participantId),
+        linkLevels: Object.fromEntries(
+          others.flatMap(({ participant: other, linkLevel }) =>
+            linkLevel && linkLevel !== 'full' ? [[other.participantId, linkLevel]] : [],
+          ),
+        ),
       },
       ownProducerIds: producers.filter(isOwn).map((producer) => producer.producerId),
     };

@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { participantSchema, producerInfoSchema, type ProducerInfo } from '@telemed/contract';
+import {
+  linkLevelSchema,
+  participantSchema,
+  producerInfoSchema,
+  type LinkLevel,
+  type ProducerInfo,
+} from '@telemed/contract';
 import { RedisStore, type RecordWarnings } from '@telemed/domain';
 
 /**
@@ -21,6 +27,8 @@ const presenceSchema = z.object({
    * until the grace period is over.
    */
   suspendedAt: z.iso.datetime().optional(),
+  /** How far the participant's link has given way, as it last announced (absent: `full`). */
+  linkLevel: linkLevelSchema.optional(),
 });
 export type Presence = z.infer<typeof presenceSchema>;
 
@@ -62,7 +70,23 @@ export class ConferencePresence extends RedisStore {
 
   /** The participant continues on another socket, no longer suspended; false when it is not present any more. */
   async rebind(sessionId: string, participantId: string, socketId: string): Promise<boolean> {
-    return this.rewrite(sessionId, participantId, ({ participant }) => ({ participant, socketId }));
+    return this.rewrite(sessionId, participantId, ({ suspendedAt: _resumed, ...presence }) => ({
+      ...presence,
+      socketId,
+    }));
+  }
+
+  /**
+   * Records the participant's link level (told to those who join later). Returns the level it
+   * had, or null when the participant is not present any more.
+   */
+  async setLinkLevel(sessionId: string, participantId: string, level: LinkLevel): Promise<LinkLevel | null> {
+    let previous: LinkLevel | null = null;
+    const present = await this.rewrite(sessionId, participantId, (presence) => {
+      previous = presence.linkLevel ?? 'full';
+      return { ...presence, linkLevel: level };
+    });
+    return present ? previous : null;
   }
 
   /**

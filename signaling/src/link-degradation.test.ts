@@ -4,7 +4,9 @@ import { DEMO_SESSION_ID } from '@telemed/domain';
 import { CONSUMER_PRIORITY } from '../../sfu/src/forwarding-priority.ts';
 import {
   joinDemo,
+  nextEvent,
   request,
+  send,
   startConferenceTestSystem,
   vp8Simulcast,
   type ConferenceClient,
@@ -194,5 +196,61 @@ describe('degrading in order at the SFU', () => {
     await request(suzuki.client, 'consumer:resume', { consumerId: suzukiConsumer.consumerId });
     await expect.poll(latest).toBe(1);
     expect(overheard).toEqual([]);
+  });
+
+  it('tells each browser its own downlink as the SFU measures it', async () => {
+    const stranger = await system.connect('suzuki', { node: 1 });
+    clients.push(stranger);
+    // Not in a session: a typed refusal, not a crash.
+    expect(await send(stranger, 'link:downlink', {})).toMatchObject({ ok: false, error: { code: 'conflict' } });
+    // Bad input is refused at the boundary.
+    expect(await send(stranger, 'link:downlink', { participantId: 'someone' } as never)).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_payload' },
+    });
+
+    const sato = await participant('sato', 1);
+    const tanaka = await participant('tanaka', 0);
+    const camera = await request(sato.client, 'producer:create', {
+      transportId: sato.transportId,
+      kind: 'video',
+      source: 'camera',
+      rtpParameters: vp8Simulcast(9000),
+    });
+    const consumer = await request(tanaka.client, 'consumer:create', { producerId: camera.producerId });
+    await request(tanaka.client, 'consumer:resume', { consumerId: consumer.consumerId });
+    // No browser is behind this transport (no DTLS, no feedback): nothing lost yet (the
+    // browser tests read real figures: e2e/island-links).
+    expect(await request(tanaka.client, 'link:downlink', {})).toEqual({ lossPercent: 0 });
+  });
+
+  it('tells the others a site’s link level as it changes, and those who join later', async () => {
+    const sato = await participant('sato', 1);
+    const tanaka = await participant('tanaka', 0);
+    const heard: { participantId: string; level: string }[] = [];
+    tanaka.client.on('participant:link', (event) => heard.push(event));
+
+    const told = nextEvent(tanaka.client, 'participant:link');
+    await request(sato.client, 'link:level', { level: 'audio-only' });
+    expect(await told).toEqual({ participantId: sato.participantId, level: 'audio-only' });
+    // The same level again is no news.
+    await request(sato.client, 'link:level', { level: 'audio-only' });
+    // Suzuki joins later, on the other node: she learns Sato's level from the join.
+    const suzuki = await system.connect('suzuki', { node: 1 });
+    clients.push(suzuki);
+    const joined = await joinDemo(suzuki);
+    expect(joined.linkLevels).toEqual({ [sato.participantId]: 'audio-only' });
+    expect(heard).toHaveLength(1);
+
+    // Sato's link recovers: told, and a site at full video is left out of the join.
+    await request(sato.client, 'link:level', { level: 'full' });
+    await expect.poll(() => heard.at(-1)).toEqual({ participantId: sato.participantId, level: 'full' });
+    await request(suzuki, 'session:leave', {});
+    expect((await joinDemo(suzuki)).linkLevels).toEqual({});
+    // Not a level: refused at the boundary.
+    expect(await send(sato.client, 'link:level', { level: 'poor' } as never)).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_payload' },
+    });
   });
 });

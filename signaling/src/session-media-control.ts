@@ -2,7 +2,6 @@ import {
   ContractError,
   type ConferenceResponses,
   type ConsumerQuality,
-  type LinkLevel,
   type ProducerInfo,
   type SessionMediaReport,
   type conferenceRequestSchemas,
@@ -26,7 +25,8 @@ export type MediaControlRequestName =
   | 'screenShare:policy'
   | 'screenShare:setPolicy'
   | 'session:media-stats'
-  | 'link:level';
+  | 'link:level'
+  | 'link:downlink';
 export type MediaControlHandlers = Pick<
   RequestHandlers<typeof conferenceRequestSchemas, ConferenceResponses>,
   MediaControlRequestName
@@ -38,8 +38,6 @@ const REPORT_REUSE_MS = 1_000;
 
 export class SessionMediaControl extends SeatedConnectionPart {
   private lastReport: { sessionId: string; at: number; report: SessionMediaReport } | null = null;
-  /** The link level this connection last announced. */
-  private linkLevel: LinkLevel = 'full';
 
   handlers(): MediaControlHandlers {
     const { sfu, screenShares } = this.deps;
@@ -89,11 +87,13 @@ export class SessionMediaControl extends SeatedConnectionPart {
         this.lastReport = { sessionId: seat.sessionId, at: Date.now(), report };
         return report;
       },
+      // The own receive transport only (the SFU checks it is this participant's): every 3 s from each browser.
+      'link:downlink': async () => sfu.request('participant:downlink', this.ref()),
       'link:level': async ({ level }) => {
         const seat = this.requireSeat();
         // Told only on a change (the browser's policy holds each level for several samples).
-        if (level === this.linkLevel) return {};
-        this.linkLevel = level;
+        const previous = await this.deps.presence.setLinkLevel(seat.sessionId, seat.participant.participantId, level);
+        if (previous === null || previous === level) return {};
         this.socket.to(seat.room).emit('participant:link', { participantId: seat.participant.participantId, level });
         this.log.info(
           { sessionId: seat.sessionId, participantId: seat.participant.participantId, level },

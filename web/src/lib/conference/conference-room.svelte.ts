@@ -6,6 +6,7 @@ import {
   type ConferenceRequestName,
   type ConferenceResponses,
   type ConsumerQuality,
+  type DownlinkMeasure,
   type LinkLevel,
   type LobbyGuest,
   type MediaByteCounts,
@@ -275,6 +276,7 @@ export class ConferenceRoom {
       if (joined.mayAdmit) void this.refreshWaitingGuests();
       for (const participant of joined.participants) this.addRemote(participant);
       for (const participantId of joined.suspendedParticipantIds) this.markReconnecting(participantId, true);
+      this.link.knowRemoteLevels(joined.linkLevels);
       const sending = this.mayProduceMedia && joined.mayProduceMedia;
       this.sending = sending;
       const ice = await this.turnRelay?.iceOptions();
@@ -854,6 +856,7 @@ export class ConferenceRoom {
     for (const remote of this.remotes) {
       remote.reconnecting = resumed.suspendedParticipantIds.includes(remote.participant.participantId);
     }
+    this.link.knowRemoteLevels(resumed.linkLevels);
     for (const producerId of changes.goneProducerIds) this.dropProducer(producerId);
     for (const producer of changes.pauseChanged) {
       const known = this.remoteProducers.get(producer.producerId);
@@ -1071,16 +1074,35 @@ export class ConferenceRoom {
       score: entry.serverQuality?.score ?? null,
     }));
     // Each transport's statistics once: the link policy and the path report both read them.
-    const [sendStats, recvStats] = await Promise.all(
-      [this.sendTransport, this.recvTransport].map(
-        async (transport) => (await transport?.getStats().catch(() => null)) ?? null,
+    const [[sendStats, recvStats], downlink] = await Promise.all([
+      Promise.all(
+        [this.sendTransport, this.recvTransport].map(
+          async (transport) => (await transport?.getStats().catch(() => null)) ?? null,
+        ),
       ),
-    );
-    this.link.measure(streams, availableIncomingKbps(statsEntries(recvStats ?? null)));
+      this.measureDownlink(),
+    ]);
+    this.link.measure(streams, availableIncomingKbps(statsEntries(recvStats ?? null)), downlink);
     await Promise.all([
       this.sampleLocalQuality(),
       this.turnRelay?.sample({ send: sendStats ?? null, recv: recvStats ?? null }),
     ]);
+  }
+
+  /**
+   * The SFU's measure of its hop to this browser; null without one (no receive transport, or no
+   * answer within a sample's time: see `RoomLink.measure`).
+   */
+  private async measureDownlink(): Promise<DownlinkMeasure | null> {
+    if (!this.recvTransport) return null;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), QUALITY_SAMPLE_MS)));
+    const measured = this.request('link:downlink', {}).catch(() => null);
+    try {
+      return await Promise.race([measured, late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private async sampleLocalQuality(): Promise<void> {

@@ -202,6 +202,15 @@ describe('a sample from the room’s measurements', () => {
         null,
       ).lossPercent,
     ).toBe(0.1);
+    // The SFU's measure of its hop to this browser outranks the browser's own loss: a link
+    // losing 15 % whose retransmissions repaired nearly all of it, and a sender's lossy uplink
+    // that is no fault of this site's link.
+    const repaired = [{ receiving: true, kbps: 800, lossPercent: 0.4, roundTripTimeMs: 620, score: 9 }];
+    expect(linkSampleOf(repaired, null, { lossPercent: 15 }).lossPercent).toBe(15);
+    const senderLossy = [{ receiving: true, kbps: 800, lossPercent: 14, roundTripTimeMs: 40, score: 9 }];
+    expect(linkSampleOf(senderLossy, null, { lossPercent: 0.2 }).lossPercent).toBe(0.2);
+    // Not measured by the SFU yet: the browser's figures.
+    expect(linkSampleOf(senderLossy, null, { lossPercent: null }).lossPercent).toBe(14);
     expect(linkSampleOf([], null)).toEqual({
       availableIncomingKbps: null,
       lossPercent: null,

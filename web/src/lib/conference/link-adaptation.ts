@@ -11,14 +11,17 @@
  *
  * The link's capacity is the lower of the site's link profile (what the coordinator configured)
  * and what the browser measures (`availableIncomingBitrate`); loss and the SFU's consumer scores
- * push down too. It climbs back one level at a time, only after several good samples in a row
+ * push down too. The loss is the SFU's measure of its hop to this browser (`link:downlink`, from
+ * transport-wide congestion-control feedback) when it has one: the browser's own packet loss is
+ * counted after NACK retransmissions repaired it (a link losing 15 % showed next to none) and
+ * includes what other senders' uplinks lost, which is no reason for this site to give way. It climbs back one level at a time, only after several good samples in a row
  * and with headroom; each climb that had to be undone soon after (a flap) doubles the number of
  * good samples the next climb waits for. Everything counts samples (the room takes one every 3 s),
  * never clock time, so the policy is a pure function tested without timers. Hand-written: the
  * order and the tie to this room's demand mechanism are ours; no library models them.
  */
 
-import { linkLevels, type LinkLevel } from '@telemed/contract';
+import { linkLevels, type DownlinkMeasure, type LinkLevel } from '@telemed/contract';
 import type { VideoDemand } from './conference-room.svelte.ts';
 import { worst } from './connection-quality.ts';
 
@@ -28,7 +31,7 @@ export { linkLevels, type LinkLevel };
 export interface LinkSample {
   /** The browser's estimate of what its receive path can take (candidate pair `availableIncomingBitrate`). */
   availableIncomingKbps: number | null;
-  /** Packets lost on the way to this browser in the last interval, in percent (see `linkSampleOf`). */
+  /** Packets lost on the way to this browser, in percent (see `linkSampleOf`). */
   lossPercent: number | null;
   /** Round trip to the media server. Only an extreme one counts: a satellite's 600 ms is its normal. */
   roundTripTimeMs: number | null;
@@ -250,12 +253,17 @@ export interface MeasuredStream {
 }
 
 /**
- * A policy sample from the room's measurements: loss and the SFU's score averaged over the
- * streams received now, weighted by their bitrate (a voice in DTX sends a few packets a second,
- * where one lost packet reads as 20 % loss: the link's loss is what the bulk of its traffic
- * loses), the worst round trip, and the browser's incoming estimate.
+ * A policy sample from the room's measurements: the loss on the SFU's hop to this browser as
+ * the SFU measured it (`downlink`) or, without that, the browser's loss averaged over the streams
+ * received now; the SFU's score averaged the same way, weighted by bitrate (a voice in DTX sends
+ * a few packets a second, where one lost packet reads as 20 % loss: the link's loss is what the
+ * bulk of its traffic loses); the worst round trip; and the browser's incoming estimate.
  */
-export function linkSampleOf(streams: readonly MeasuredStream[], availableIncomingKbps: number | null): LinkSample {
+export function linkSampleOf(
+  streams: readonly MeasuredStream[],
+  availableIncomingKbps: number | null,
+  downlink: DownlinkMeasure | null = null,
+): LinkSample {
   const receiving = streams.filter((stream) => stream.receiving);
   const weighted = (field: 'lossPercent' | 'score'): number | null => {
     const measured = receiving.filter((stream) => stream[field] !== null);
@@ -267,7 +275,7 @@ export function linkSampleOf(streams: readonly MeasuredStream[], availableIncomi
   };
   return {
     availableIncomingKbps,
-    lossPercent: weighted('lossPercent'),
+    lossPercent: downlink?.lossPercent ?? weighted('lossPercent'),
     roundTripTimeMs: receiving.reduce<number | null>((rtt, stream) => worst(rtt, stream.roundTripTimeMs), null),
     score: weighted('score'),
   };

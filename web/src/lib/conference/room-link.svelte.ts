@@ -1,5 +1,5 @@
 /* eslint-disable svelte/prefer-svelte-reactivity -- the Maps are bookkeeping, deliberately not reactive; the UI reads only the $state fields. */
-import type { LinkLevel } from '@telemed/contract';
+import type { DownlinkMeasure, LinkLevel } from '@telemed/contract';
 import type { VideoDemand } from './conference-room.svelte.ts';
 import {
   demandsAt,
@@ -58,6 +58,8 @@ export class RoomLink {
   private demands: VideoDemand[] = [];
   /** The last sample taken, measured or fed (QA). */
   lastSample: LinkSample | null = null;
+  /** The SFU's last measure of this browser's downlink (null: none answered yet). */
+  lastDownlink: DownlinkMeasure | null = null;
 
   constructor(options: RoomLinkOptions) {
     this.options = options;
@@ -73,10 +75,20 @@ export class RoomLink {
     this.forward();
   }
 
-  /** A measured sample from the room's quality sampling (every 3 s). */
-  measure(streams: readonly MeasuredStream[], availableIncomingKbps: number | null): void {
+  /**
+   * A measured sample from the room's quality sampling (every 3 s), with the SFU's measure of the
+   * downlink. Without one this time (a late answer on a slow link), the last one stands: it is
+   * an average over the last seconds' feedback anyway, and the browser's own figures would count
+   * other senders' loss against this link.
+   */
+  measure(
+    streams: readonly MeasuredStream[],
+    availableIncomingKbps: number | null,
+    downlink: DownlinkMeasure | null,
+  ): void {
     if (this.synthetic) return;
-    this.step(linkSampleOf(streams, availableIncomingKbps));
+    if (downlink) this.lastDownlink = downlink;
+    this.step(linkSampleOf(streams, availableIncomingKbps, this.lastDownlink));
   }
 
   /** A synthetic sample (QA hook): from now on only these move the policy. */
@@ -89,6 +101,11 @@ export class RoomLink {
   /** The camera layer to send at most: what anyone receives (the SFU says), within the uplink profile. */
   sendCap(neededLayer: number | null): number {
     return Math.min(neededLayer ?? 0, sendLayerCap(this.options.caps.upKbps));
+  }
+
+  /** Everyone else's levels as the session holds them (on joining and on resuming: what was missed). */
+  knowRemoteLevels(levels: Readonly<Record<string, LinkLevel>>): void {
+    this.remoteLevels = { ...levels };
   }
 
   setRemoteLevel(participantId: string, level: LinkLevel): void {
@@ -109,6 +126,7 @@ export class RoomLink {
     this.synthetic = false;
     this.demands = [];
     this.lastSample = null;
+    this.lastDownlink = null;
   }
 
   private needs() {
