@@ -12,11 +12,12 @@ export interface IslandLinkProfile {
   description: string;
   link: LinkProfile;
   /**
-   * `tcp-443-only`: every UDP packet dropped, TCP only to port 443 and to the web and signaling
-   * ports — which in production sit behind the hospital's HTTPS proxy on 443, so a site whose
-   * firewall allows only 443 still reaches them; in the lab they keep their own ports.
+   * `udp-blocked`: every UDP packet dropped, any TCP let out. `tcp-443-only`: every UDP packet
+   * dropped, TCP only to port 443 and to the web and signaling ports — which in production sit
+   * behind the hospital's HTTPS proxy on 443, so a site whose firewall allows only 443 still
+   * reaches them; in the lab they keep their own ports.
    */
-  firewall: 'open' | 'tcp-443-only';
+  firewall: 'open' | 'udp-blocked' | 'tcp-443-only';
   outagesMs?: number[];
 }
 
@@ -54,6 +55,12 @@ export const islandLinkProfiles = {
       loss: { kind: 'gilbert-elliott', goodToBad: 0.005, badToGood: 0.2, lossInBad: 0.8 },
     },
     firewall: 'open',
+  },
+  udpBlocked: {
+    name: 'udp-blocked',
+    description: 'hospital firewall: all UDP dropped, TCP let out (ICE over TCP to the SFU, before TURN)',
+    link: { name: 'udp-blocked', roundTripMs: 20, bitsPerSecond: 20e6 },
+    firewall: 'udp-blocked',
   },
   tcp443Only: {
     name: 'tcp-443-only',

@@ -97,6 +97,13 @@ describe.skipIf(unavailable !== null)('the link lab', () => {
     expect(await probe()).toEqual({ tcp: 'pong ping', udp: 'pong ping' });
   });
 
+  it('drops only UDP behind a UDP-blocking firewall', async () => {
+    await lab.applyProfile(islandLinkProfiles.udpBlocked, []);
+    expect(await probe()).toEqual({ tcp: 'pong ping', udp: 'timeout' });
+    await lab.applyProfile(islandLinkProfiles.unshaped, []);
+    expect(await probe()).toEqual({ tcp: 'pong ping', udp: 'pong ping' });
+  });
+
   it('cuts the link and restores it', async () => {
     await lab.setLinkDown(true);
     expect((await probe()).udp).toBe('timeout');

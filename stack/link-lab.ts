@@ -279,14 +279,18 @@ export async function createLinkLab(options: { chromium: string }): Promise<Link
       async applyProfile(profile, frontPorts) {
         await requireRelay().send({ command: 'reshape', profile: profile.link });
         await inLab('iptables', '-F', 'OUTPUT');
-        if (profile.firewall === 'tcp-443-only') {
+        if (profile.firewall !== 'open') {
           const accept = (...match: string[]) => inLab('iptables', '-A', 'OUTPUT', ...match, '-j', 'ACCEPT');
           // The relay's own legs over the veth are the WAN link itself, outside the firewall.
           await accept('-o', clientVeth);
           await accept('-m', 'conntrack', '--ctstate', 'ESTABLISHED,RELATED');
-          await accept('-p', 'tcp', '--dport', '443');
-          // Web and signaling: behind the hospital's HTTPS proxy on 443 in production.
-          for (const port of frontPorts) await accept('-p', 'tcp', '--dport', String(port));
+          if (profile.firewall === 'udp-blocked') {
+            await accept('-p', 'tcp');
+          } else {
+            await accept('-p', 'tcp', '--dport', '443');
+            // Web and signaling: behind the hospital's HTTPS proxy on 443 in production.
+            for (const port of frontPorts) await accept('-p', 'tcp', '--dport', String(port));
+          }
           await inLab('iptables', '-A', 'OUTPUT', '-j', 'DROP');
         }
       },
