@@ -271,6 +271,19 @@ describe('a call that rides out a signaling outage', () => {
     console.log(`transport rebuild: video and sound both ways again ${Date.now() - startedAt} ms after it started`);
   });
 
+  it('lets a camera that was off during a rebuild be turned on again', async () => {
+    onTestFailed(async () => console.error(await stack.logTails(60)));
+    const tanakaSees = async () => (await playingRemoteVideos(tanaka.page)).map((video) => video.name);
+    await sato.page.click('[data-testid="toggle-camera"]');
+    await expect.poll(() => sato.page.getAttribute('[data-testid="toggle-camera"]', 'aria-pressed')).toBe('true');
+    await sato.page.evaluate(() => window.telemedQa!.rebuildMediaTransports!());
+    await expect.poll(tanakaSees, { timeout: 30_000 }).toEqual([]);
+    // The camera had no producer after the rebuild: turning it on produces it anew.
+    await sato.page.click('[data-testid="toggle-camera"]');
+    await expect.poll(() => sato.page.getAttribute('[data-testid="toggle-camera"]', 'aria-pressed')).toBe('false');
+    await expect.poll(tanakaSees, { timeout: 30_000 }).toEqual([satoAccount!.displayName]);
+  });
+
   it.skipIf(!mayDropPackets)('restarts ICE when the media path drops, and the sound comes back', async () => {
     onTestFailed(async () => console.error(await stack.logTails(60)));
     // The SFU's media ports: one per worker (two on this machine at most; four are reserved).

@@ -347,11 +347,15 @@ export class ConferenceRoom {
     await this.request(mute ? 'producer:pause' : 'producer:resume', { producerId: producer.id });
   }
 
-  /** Stopping the camera releases it (its light goes off); starting it opens it again. */
+  /**
+   * Stopping the camera releases it (its light goes off); starting it opens it again. A camera
+   * with no producer (off when the transports were rebuilt, or none at the join) is produced
+   * anew.
+   */
   async toggleCamera(): Promise<void> {
     const producer = this.producers.get('camera');
-    if (!producer) return;
     if (!this.cameraOff) {
+      if (!producer) return;
       producer.pause();
       producer.track?.stop();
       this.cameraOff = true;
@@ -359,14 +363,20 @@ export class ConferenceRoom {
       await this.request('producer:pause', { producerId: producer.id });
       return;
     }
+    const transport = this.sendTransport;
+    if (!producer && !transport) return; // an observer sends no camera
     const stream = await openPreferredMedia({ video: CAMERA_CONSTRAINTS });
     const [track] = stream.getVideoTracks();
     if (!track) return;
-    await producer.replaceTrack({ track });
-    producer.resume();
+    if (producer) {
+      await producer.replaceTrack({ track });
+      producer.resume();
+      await this.request('producer:resume', { producerId: producer.id });
+    } else if (transport) {
+      await this.produceCamera(transport, track);
+    }
     this.cameraOff = false;
     this.replaceLocalTrack('video', track);
-    await this.request('producer:resume', { producerId: producer.id });
   }
 
   /** Whether this browser may start sharing now: someone else's share blocks it unless the host allows more. */
@@ -670,22 +680,25 @@ export class ConferenceRoom {
         }),
       );
     }
-    if (video) {
-      const vp8 = this.vp8Codec();
-      this.producers.set(
-        'camera',
-        await transport.produce({
-          track: video,
-          encodings: CAMERA_SIMULCAST,
-          codecOptions: { videoGoogleStartBitrate: 1000 },
-          ...(vp8 ? { codec: vp8 } : {}),
-          stopTracks: false,
-          appData: { source: 'camera' },
-        }),
-      );
-      await this.capCamera();
-    }
+    if (video) await this.produceCamera(transport, video);
     this.cameraOff = !video;
+  }
+
+  /** The camera as three VP8 simulcast streams, capped to what anyone receives. */
+  private async produceCamera(transport: types.Transport, track: MediaStreamTrack): Promise<void> {
+    const vp8 = this.vp8Codec();
+    this.producers.set(
+      'camera',
+      await transport.produce({
+        track,
+        encodings: CAMERA_SIMULCAST,
+        codecOptions: { videoGoogleStartBitrate: 1000 },
+        ...(vp8 ? { codec: vp8 } : {}),
+        stopTracks: false,
+        appData: { source: 'camera' },
+      }),
+    );
+    await this.capCamera();
   }
 
   /** The highest simulcast layer the camera sends now (QA). */
