@@ -86,6 +86,12 @@ export interface ConsumerQuality {
   score: number;
   /** How well the sender's stream reaches the SFU (0–10): the sender's uplink. */
   producerScore: number;
+  /**
+   * The best of the sender's streams at the SFU (0–10; 0 when it sends nothing). Unlike
+   * `producerScore` (that of the stream being forwarded) it says whether there is anything to
+   * forward when nothing is.
+   */
+  bestProducerScore: number;
   /** The layer being forwarded now; null when nothing is (paused, or no layer is active). */
   spatialLayer: number | null;
   temporalLayer: number | null;

@@ -55,6 +55,8 @@ export interface QaLinkSample {
   lossPercent: number | null;
   roundTripTimeMs: number | null;
   score: number | null;
+  /** A camera asked for gets no layer from the SFU (its estimate of the link cannot fit it). */
+  starved?: boolean;
 }
 
 export interface JointReadMeasurement {

@@ -482,6 +482,7 @@ function consumerQuality(consumer: types.Consumer): ConsumerQuality {
     consumerId: consumer.id,
     score: consumer.score.score,
     producerScore: consumer.score.producerScore,
+    bestProducerScore: Math.max(0, ...consumer.score.producerScores),
     spatialLayer: consumer.currentLayers?.spatialLayer ?? null,
     temporalLayer: consumer.currentLayers?.temporalLayer ?? null,
   };

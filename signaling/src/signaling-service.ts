@@ -123,14 +123,9 @@ export async function startSignalingService(config: SignalingConfig, logger: Log
   sfu.socket.on('consumer:closed', ({ participantId, consumerId }) => {
     local.get(participantId)?.notifyConsumerClosed(consumerId);
   });
-  sfu.socket.on(
-    'consumer:quality',
-    ({ participantId, consumerId, score, producerScore, spatialLayer, temporalLayer }) => {
-      local
-        .get(participantId)
-        ?.notifyConsumerQuality({ consumerId, score, producerScore, spatialLayer, temporalLayer });
-    },
-  );
+  sfu.socket.on('consumer:quality', ({ participantId, sessionId: _session, ...quality }) => {
+    local.get(participantId)?.notifyConsumerQuality(quality);
+  });
   sfu.socket.on('producer:layers-needed', ({ participantId, producerId, spatialLayer }) => {
     local.get(participantId)?.notifyLayersNeeded(producerId, spatialLayer);
   });

@@ -32,6 +32,7 @@ import {
 } from './connection-quality.ts';
 import { RoomChat } from './room-chat.svelte.ts';
 import { RoomFloor } from './room-floor.svelte.ts';
+import { LINK_POLICY } from './link-adaptation.ts';
 import { RoomLink, type RoomLinkCaps } from './room-link.svelte.ts';
 import { RoomRecording } from './room-recording.svelte.ts';
 import { RoomTurnRelay, type IceOptions } from './room-turn-relay.svelte.ts';
@@ -83,6 +84,8 @@ export type ScreenShareProblem = 'screenShareRefused' | 'screenShareFailed';
 const CONNECT_TIMEOUT_MS = 15_000;
 /** How often tiles' connection quality is sampled. */
 const QUALITY_SAMPLE_MS = 3_000;
+/** How old the SFU's last measure of the downlink may be and still count (two samples). */
+const DOWNLINK_FRESH_MS = 2 * QUALITY_SAMPLE_MS;
 
 /** Three simulcast layers (quarter, half, full resolution) so each receiver gets what fits its link. */
 const CAMERA_SIMULCAST: types.RtpEncodingParameters[] = [
@@ -197,6 +200,9 @@ export class ConferenceRoom {
   private qualityTimer: ReturnType<typeof setInterval> | null = null;
   /** A slow sample (a busy machine) is not overtaken by the next one. */
   private sampling = false;
+  /** The SFU's last measure of this browser's downlink, and whether a new one is on its way. */
+  private downlink: { measure: DownlinkMeasure; at: number } | null = null;
+  private downlinkAsked = false;
   /** Remote producers known from signaling, by producer id. */
   private readonly remoteProducers = new Map<string, ProducerInfo>();
   /** Events that arrive while joining are applied once the transports exist. */
@@ -1085,17 +1091,16 @@ export class ConferenceRoom {
       lossPercent: entry.rate.lossPercent,
       roundTripTimeMs: entry.reading?.roundTripTimeMs ?? null,
       score: entry.serverQuality?.score ?? null,
+      producerScore: entry.serverQuality?.producerScore ?? null,
+      starved: this.starved(entry),
     }));
     // Each transport's statistics once: the link policy and the path report both read them.
-    const [[sendStats, recvStats], downlink] = await Promise.all([
-      Promise.all(
-        [this.sendTransport, this.recvTransport].map(
-          async (transport) => (await transport?.getStats().catch(() => null)) ?? null,
-        ),
+    const [sendStats, recvStats] = await Promise.all(
+      [this.sendTransport, this.recvTransport].map(
+        async (transport) => (await transport?.getStats().catch(() => null)) ?? null,
       ),
-      this.measureDownlink(),
-    ]);
-    this.link.measure(streams, availableIncomingKbps(statsEntries(recvStats ?? null)), downlink);
+    );
+    this.link.measure(streams, availableIncomingKbps(statsEntries(recvStats ?? null)), this.measureDownlink());
     await Promise.all([
       this.sampleLocalQuality(),
       this.turnRelay?.sample({ send: sendStats ?? null, recv: recvStats ?? null }),
@@ -1103,19 +1108,35 @@ export class ConferenceRoom {
   }
 
   /**
-   * The SFU's measure of its hop to this browser; null without one (no receive transport, or no
-   * answer within a sample's time: see `RoomLink.measure`).
+   * Whether the SFU forwards no layer of a camera this browser asks for although its sender
+   * sends well (the producer is not paused and a stream of it reaches the SFU in good shape):
+   * the SFU's bandwidth estimate of this link cannot fit it. Only cameras: a screen's single
+   * stream has no layers to report.
    */
-  private async measureDownlink(): Promise<DownlinkMeasure | null> {
-    if (!this.recvTransport) return null;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), QUALITY_SAMPLE_MS)));
-    const measured = this.request('link:downlink', {}).catch(() => null);
-    try {
-      return await Promise.race([measured, late]);
-    } finally {
-      clearTimeout(timer);
+  private starved(entry: ConsumerEntry): boolean {
+    const quality = entry.serverQuality;
+    if (entry.source !== 'camera' || !entry.applied.receive || !quality) return false;
+    if (this.remoteProducers.get(entry.consumer.producerId)?.paused) return false;
+    return quality.spatialLayer === null && quality.bestProducerScore >= LINK_POLICY.scoreGood;
+  }
+
+  /**
+   * The SFU's latest measure of its hop to this browser, if fresh; null without one (the policy
+   * then reads the browser's own figures). Each sample asks again unless an answer is still on
+   * its way: on a long, lossy link answers take seconds, and the sample does not wait for them.
+   */
+  private measureDownlink(): DownlinkMeasure | null {
+    if (this.recvTransport && !this.downlinkAsked) {
+      this.downlinkAsked = true;
+      this.request('link:downlink', {})
+        .then(
+          (measure) => (this.downlink = { measure, at: Date.now() }),
+          () => undefined,
+        )
+        .finally(() => (this.downlinkAsked = false));
     }
+    const last = this.downlink;
+    return last && Date.now() - last.at <= DOWNLINK_FRESH_MS ? last.measure : null;
   }
 
   private async sampleLocalQuality(): Promise<void> {
@@ -1171,6 +1192,7 @@ export class ConferenceRoom {
     this.screenShareStarting = false;
     this.localQuality = null;
     this.localReading = null;
+    this.downlink = null;
     this.turnRelay?.reset();
     this.link.reset();
     this.cameraLayersNeeded = undefined;

@@ -114,6 +114,25 @@ describe('stepping down', () => {
   it('steps down on the SFU’s low scores too', () => {
     expect(run(times(LINK_POLICY.downAfter, { ...good, score: 3 })).levels.at(-1)).toBe('others-reduced');
   });
+
+  it('steps down while the SFU cannot fit a camera it is asked for, and climbs only once it fits', () => {
+    const starved: LinkSample = { ...good, availableIncomingKbps: null, starved: true };
+    const down = run(times(LINK_POLICY.downAfter * 2, starved));
+    expect(down.levels.at(-1)).toBe('others-paused');
+    // Still starved: no climb, however long.
+    expect(
+      run(times(LINK_POLICY.climbAfter * 3, starved), down.state).levels.every((l) => l !== 'others-reduced'),
+    ).toBe(true);
+    const fits = run(times(LINK_POLICY.climbAfter, { ...starved, starved: false }), down.state);
+    expect(fits.levels.at(-1)).toBe('others-reduced');
+    // Just after a climb the SFU's estimate is still catching up: a starved camera is given
+    // the probe's samples before it counts.
+    const probe = run(times(LINK_POLICY.climbProbe + LINK_POLICY.downAfter, starved), fits.state).levels;
+    expect(
+      probe.slice(0, LINK_POLICY.climbProbe + LINK_POLICY.downAfter - 1).every((l) => l === 'others-reduced'),
+    ).toBe(true);
+    expect(probe.at(-1)).toBe('others-paused');
+  });
 });
 
 describe('climbing back', () => {
@@ -191,7 +210,7 @@ describe('a sample from the room’s measurements', () => {
         ],
         800,
       ),
-    ).toEqual({ availableIncomingKbps: 800, lossPercent: 4.8, roundTripTimeMs: 620, score: 7.5 });
+    ).toEqual({ availableIncomingKbps: 800, lossPercent: 4.8, roundTripTimeMs: 620, score: 7.5, starved: false });
     // A voice in DTX losing one packet of five does not make the link lossy.
     expect(
       linkSampleOf(
@@ -211,11 +230,32 @@ describe('a sample from the room’s measurements', () => {
     expect(linkSampleOf(senderLossy, null, { lossPercent: 0.2 }).lossPercent).toBe(0.2);
     // Not measured by the SFU yet: the browser's figures.
     expect(linkSampleOf(senderLossy, null, { lossPercent: null }).lossPercent).toBe(14);
+    // A stream whose sender's uplink is poor does not lower this link's score.
+    const lossySender = {
+      receiving: true,
+      kbps: 900,
+      lossPercent: 30,
+      roundTripTimeMs: 40,
+      score: 2,
+      producerScore: 3,
+    };
+    const voice = { receiving: true, kbps: 40, lossPercent: 0, roundTripTimeMs: 40, score: 10, producerScore: 10 };
+    expect(linkSampleOf([lossySender, voice], null)).toMatchObject({ score: 10 });
+    // With the SFU's measure of the hop, its lagging scores are left out.
+    expect(linkSampleOf([lossySender, voice], null, { lossPercent: 0.1 })).toMatchObject({
+      lossPercent: 0.1,
+      score: null,
+    });
+    // One camera the SFU forwards nothing of makes the sample starved; a paused one does not count.
+    const camera = { receiving: true, kbps: 0, lossPercent: 0, roundTripTimeMs: 40, score: 10 };
+    expect(linkSampleOf([camera, { ...camera, starved: true }], null).starved).toBe(true);
+    expect(linkSampleOf([camera, { ...camera, receiving: false, starved: true }], null).starved).toBe(false);
     expect(linkSampleOf([], null)).toEqual({
       availableIncomingKbps: null,
       lossPercent: null,
       roundTripTimeMs: null,
       score: null,
+      starved: false,
     });
   });
 });

@@ -11,7 +11,8 @@
  *
  * The link's capacity is the lower of the site's link profile (what the coordinator configured)
  * and what the browser measures (`availableIncomingBitrate`); loss and the SFU's consumer scores
- * push down too. The loss is the SFU's measure of its hop to this browser (`link:downlink`, from
+ * push down too, and so does a camera the SFU forwards no layer of (its estimate of the link
+ * cannot fit it). The loss is the SFU's measure of its hop to this browser (`link:downlink`, from
  * transport-wide congestion-control feedback) when it has one: the browser's own packet loss is
  * counted after NACK retransmissions repaired it (a link losing 15 % showed next to none) and
  * includes what other senders' uplinks lost, which is no reason for this site to give way. It climbs back one level at a time, only after several good samples in a row
@@ -37,6 +38,12 @@ export interface LinkSample {
   roundTripTimeMs: number | null;
   /** The SFU's consumer scores for this browser (0–10), averaged by bitrate. */
   score: number | null;
+  /**
+   * A camera this browser asks for gets no layer at all from the SFU although its sender sends:
+   * the SFU's bandwidth estimate of this link cannot fit even its lowest layer after the
+   * streams before it (mediasoup then forwards nothing, and the tile would freeze).
+   */
+  starved?: boolean;
 }
 
 /** Roughly what each level needs of the downlink, in kbit/s (see `levelNeeds`). */
@@ -77,6 +84,11 @@ export const LINK_POLICY = {
   extremeRoundTripMs: 2_000,
   /** Capacity needed above a level's needs before climbing to it. */
   climbHeadroom: 1.25,
+  /**
+   * Samples after a climb during which a starved camera does not count: the SFU's bandwidth
+   * estimate rises only once there is more to send, so a climb is its probe.
+   */
+  climbProbe: 5,
 } as const;
 
 /** Kbit/s of one received stream: Opus voice, and each camera simulcast layer (see the room's encodings). */
@@ -124,13 +136,16 @@ export function nextLinkState(
   const scoredLow = sample.score !== null && sample.score <= LINK_POLICY.scorePressure;
   const stalled = (sample.roundTripTimeMs ?? 0) >= LINK_POLICY.extremeRoundTripMs;
   const tooThin = capacity !== null && capacity < needs[state.level];
-  const pressured = state.level !== 'audio-only' && (lossy || scoredLow || stalled || tooThin);
+  const starved = sample.starved === true;
+  const probing = state.lastChangeWasClimb && state.sinceChange < LINK_POLICY.climbProbe;
+  const pressured = state.level !== 'audio-only' && (lossy || scoredLow || stalled || tooThin || (starved && !probing));
   const above = index > 0 ? levelAt(index - 1) : null;
   const roomAbove = above !== null && (capacity === null || capacity >= needs[above] * LINK_POLICY.climbHeadroom);
   const clean =
     (sample.lossPercent ?? 0) < LINK_POLICY.lossGood &&
     (sample.score ?? 10) >= LINK_POLICY.scoreGood &&
     !stalled &&
+    !starved &&
     roomAbove;
   const steady = state.sinceChange + 1;
   const forgiven = steady % LINK_POLICY.steadyAfter === 0 ? Math.max(0, state.flaps - 1) : state.flaps;
@@ -250,12 +265,17 @@ export interface MeasuredStream {
   roundTripTimeMs: number | null;
   /** The SFU's score of the stream to this browser (0–10; not its sender's uplink: that is theirs to adapt). */
   score: number | null;
+  /** The SFU's score of the stream from its sender (0–10): the sender's uplink. */
+  producerScore?: number | null;
+  /** A camera received now of which the SFU forwards no layer although its sender sends (see `LinkSample.starved`). */
+  starved?: boolean;
 }
 
 /**
  * A policy sample from the room's measurements: the loss on the SFU's hop to this browser as
- * the SFU measured it (`downlink`) or, without that, the browser's loss averaged over the streams
- * received now; the SFU's score averaged the same way, weighted by bitrate (a voice in DTX sends
+ * the SFU measured it (`downlink`) or, without that, the browser's loss and the SFU's scores
+ * averaged over the streams received now (scores only of those whose senders reach the SFU
+ * well), weighted by bitrate (a voice in DTX sends
  * a few packets a second, where one lost packet reads as 20 % loss: the link's loss is what the
  * bulk of its traffic loses); the worst round trip; and the browser's incoming estimate.
  */
@@ -265,8 +285,14 @@ export function linkSampleOf(
   downlink: DownlinkMeasure | null = null,
 ): LinkSample {
   const receiving = streams.filter((stream) => stream.receiving);
+  const measuredBySfu = downlink !== null && downlink.lossPercent !== null;
+  // A stream whose sender's uplink is poor arrives with its gaps whatever this link does, and
+  // its score to this browser (from this browser's reports) carries them: not this link's.
+  const senderFine = (stream: MeasuredStream) => (stream.producerScore ?? 10) >= LINK_POLICY.scoreGood;
   const weighted = (field: 'lossPercent' | 'score'): number | null => {
-    const measured = receiving.filter((stream) => stream[field] !== null);
+    const measured = receiving.filter(
+      (stream) => stream[field] !== null && (field === 'lossPercent' || senderFine(stream)),
+    );
     if (measured.length === 0) return null;
     const weights = measured.map((stream) => Math.max(1, stream.kbps ?? 1));
     const total = weights.reduce((sum, weight) => sum + weight, 0);
@@ -275,8 +301,12 @@ export function linkSampleOf(
   };
   return {
     availableIncomingKbps,
-    lossPercent: downlink?.lossPercent ?? weighted('lossPercent'),
+    lossPercent: measuredBySfu ? downlink.lossPercent : weighted('lossPercent'),
     roundTripTimeMs: receiving.reduce<number | null>((rtt, stream) => worst(rtt, stream.roundTripTimeMs), null),
-    score: weighted('score'),
+    // The SFU's scores come from this browser's receiver reports, averaged over a long history:
+    // with the hop's own loss they would only add lag (a link back to health would wait a
+    // minute for them before climbing).
+    score: measuredBySfu ? null : weighted('score'),
+    starved: receiving.some((stream) => stream.starved === true),
   };
 }

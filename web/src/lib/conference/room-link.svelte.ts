@@ -75,12 +75,7 @@ export class RoomLink {
     this.forward();
   }
 
-  /**
-   * A measured sample from the room's quality sampling (every 3 s), with the SFU's measure of the
-   * downlink. Without one this time (a late answer on a slow link), the last one stands: it is
-   * an average over the last seconds' feedback anyway, and the browser's own figures would count
-   * other senders' loss against this link.
-   */
+  /** A measured sample from the room's quality sampling (every 3 s), with the SFU's measure of the downlink if it has a fresh one. */
   measure(
     streams: readonly MeasuredStream[],
     availableIncomingKbps: number | null,
@@ -88,7 +83,7 @@ export class RoomLink {
   ): void {
     if (this.synthetic) return;
     if (downlink) this.lastDownlink = downlink;
-    this.step(linkSampleOf(streams, availableIncomingKbps, this.lastDownlink));
+    this.step(linkSampleOf(streams, availableIncomingKbps, downlink));
   }
 
   /** A synthetic sample (QA hook): from now on only these move the policy. */
