@@ -263,3 +263,16 @@ export const vp8Simulcast = (firstSsrc: number): RtpParameters => ({
   encodings: [0, 1, 2].map((index) => ({ ssrc: firstSsrc + index, scalabilityMode: 'L1T3' })),
   rtcp: { cname: `cname-${firstSsrc}`, reducedSize: true },
 });
+
+/** Sends a browser's camera (VP8, three simulcast streams from `firstSsrc`) on a send transport. */
+export function produceCamera(
+  who: { client: ConferenceClient; transportId: string },
+  firstSsrc: number,
+): Promise<ConferenceResponses['producer:create']> {
+  return request(who.client, 'producer:create', {
+    transportId: who.transportId,
+    kind: 'video',
+    source: 'camera',
+    rtpParameters: vp8Simulcast(firstSsrc),
+  });
+}

@@ -5,6 +5,7 @@ import { CONSUMER_PRIORITY } from '../../sfu/src/forwarding-priority.ts';
 import {
   joinDemo,
   nextEvent,
+  produceCamera,
   request,
   send,
   startConferenceTestSystem,
@@ -105,12 +106,7 @@ describe('degrading in order at the SFU', () => {
         source: 'microphone',
         rtpParameters: opus(ssrc),
       }),
-      camera: await request(who.client, 'producer:create', {
-        transportId: who.transportId,
-        kind: 'video',
-        source: 'camera',
-        rtpParameters: vp8Simulcast(ssrc + 10),
-      }),
+      camera: await produceCamera(who, ssrc + 10),
     });
     const satoMedia = await produce(sato, 6000);
     const suzukiMedia = await produce(suzuki, 7000);
@@ -161,12 +157,7 @@ describe('degrading in order at the SFU', () => {
     const heard = layerDemands(sato.client);
     const tanaka = await participant('tanaka', 0);
     const suzuki = await participant('suzuki', 1);
-    const camera = await request(sato.client, 'producer:create', {
-      transportId: sato.transportId,
-      kind: 'video',
-      source: 'camera',
-      rtpParameters: vp8Simulcast(8000),
-    });
+    const camera = await produceCamera(sato, 8000);
     const latest = () => heard.filter((demand) => demand.producerId === camera.producerId).at(-1)?.spatialLayer;
 
     // Nobody receives it yet: after a moment the sender keeps only its lowest layer.
@@ -211,12 +202,7 @@ describe('degrading in order at the SFU', () => {
 
     const sato = await participant('sato', 1);
     const tanaka = await participant('tanaka', 0);
-    const camera = await request(sato.client, 'producer:create', {
-      transportId: sato.transportId,
-      kind: 'video',
-      source: 'camera',
-      rtpParameters: vp8Simulcast(9000),
-    });
+    const camera = await produceCamera(sato, 9000);
     const consumer = await request(tanaka.client, 'consumer:create', { producerId: camera.producerId });
     await request(tanaka.client, 'consumer:resume', { consumerId: consumer.consumerId });
     // No browser is behind this transport (no DTLS, no feedback): nothing lost yet (the

@@ -4,6 +4,7 @@ import { DEMO_SESSION_ID } from '@telemed/domain';
 import {
   joinDemo,
   nextEvent,
+  produceCamera,
   request,
   send,
   startConferenceTestSystem,
@@ -141,12 +142,7 @@ describe('media controls in a session: screen shares, consumers, the host’s me
   it("pauses and resumes a receiver's consumer and picks its layer, and shows the host everyone's media", async () => {
     const tanaka = await participant('tanaka');
     const sato = await participant('sato');
-    const camera = await request(sato.client, 'producer:create', {
-      transportId: sato.transportId,
-      kind: 'video',
-      source: 'camera',
-      rtpParameters: vp8Simulcast(3000),
-    });
+    const camera = await produceCamera(sato, 3000);
     const consumer = await request(tanaka.client, 'consumer:create', { producerId: camera.producerId });
     await request(tanaka.client, 'consumer:resume', { consumerId: consumer.consumerId });
 

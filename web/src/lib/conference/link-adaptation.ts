@@ -15,9 +15,11 @@
  * cannot fit it). The loss is the SFU's measure of its hop to this browser (`link:downlink`, from
  * transport-wide congestion-control feedback) when it has one: the browser's own packet loss is
  * counted after NACK retransmissions repaired it (a link losing 15 % showed next to none) and
- * includes what other senders' uplinks lost, which is no reason for this site to give way. It climbs back one level at a time, only after several good samples in a row
- * and with headroom; each climb that had to be undone soon after (a flap) doubles the number of
- * good samples the next climb waits for. Everything counts samples (the room takes one every 3 s),
+ * includes what other senders' uplinks lost, which is no reason for this site to give way.
+ *
+ * It climbs back one level at a time, only after several good samples in a row and with
+ * headroom; each climb that had to be undone soon after (a flap) doubles the number of good
+ * samples the next climb waits for. Everything counts samples (the room takes one every 3 s),
  * never clock time, so the policy is a pure function tested without timers. Hand-written: the
  * order and the tie to this room's demand mechanism are ours; no library models them.
  */
