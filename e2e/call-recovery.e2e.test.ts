@@ -271,6 +271,37 @@ describe('a call that rides out a signaling outage', () => {
     console.log(`transport rebuild: video and sound both ways again ${Date.now() - startedAt} ms after it started`);
   });
 
+  it('finishes a rebuild cut short by the signaling link going down, once the link is back', async () => {
+    onTestFailed(async () => {
+      console.error(await stack.logTails(60));
+      console.error(`tanaka: ${await callReport(tanaka.page)}\nsato: ${await callReport(sato.page)}`);
+    });
+    expect(await markTiles(tanaka.page)).toBe(1);
+    expect(await markTiles(sato.page)).toBe(1);
+    // The link holds everything (as a line that goes silent, not one that resets): the rebuild's
+    // requests wait until the socket's heartbeat gives up, then fail with the rebuild half done:
+    // the old transports closed, no new ones. An island's 25 s outage runs into this.
+    links[1]!.setLinkDown(true);
+    await sato.page.evaluate(() => void window.telemedQa!.rebuildMediaTransports!());
+    await sato.page.waitForSelector('[data-testid="reconnecting-banner"] >> text=再接続中', { timeout: 30_000 });
+    links[1]!.setLinkDown(false);
+    const restoredAt = Date.now();
+    // Once resumed, the media are built again: both sides see and hear each other, same tiles.
+    for (const [site, other] of [
+      [tanaka, satoAccount!],
+      [sato, tanakaAccount!],
+    ] as const) {
+      await expect
+        .poll(async () => (await playingRemoteVideos(site.page)).map((video) => video.name), { timeout: 30_000 })
+        .toEqual([other.displayName]);
+      const before = await inboundAudioBytes(site.page);
+      await expect.poll(() => inboundAudioBytes(site.page), { timeout: 10_000 }).toBeGreaterThan(before);
+      expect(await markedTiles(site.page)).toBe(1);
+      expect(await site.page.getAttribute('main', 'data-conference-state')).toBe('joined');
+    }
+    console.log(`rebuild cut short by the link: media back ${Date.now() - restoredAt} ms after the link`);
+  });
+
   it('lets a camera that was off during a rebuild be turned on again', async () => {
     onTestFailed(async () => console.error(await stack.logTails(60)));
     const tanakaSees = async () => (await playingRemoteVideos(tanaka.page)).map((video) => video.name);

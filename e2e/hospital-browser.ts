@@ -65,9 +65,12 @@ export async function openHospitalBrowser(
     viewport: options.viewport ?? { width: 1280, height: 800 },
   });
   const page = await context.newPage();
-  // The page's own complaints, for diagnosing a failed run.
+  // The page's own complaints, for diagnosing a failed run (with E2E_BROWSER_CONSOLE=all, all it
+  // logs, timed: how a recovery went step by step).
   page.on('console', (message) => {
-    if (message.type() === 'error') process.stderr.write(`[browser ${options.label ?? ''}] ${message.text()}\n`);
+    if (message.type() === 'error' || process.env.E2E_BROWSER_CONSOLE === 'all') {
+      process.stderr.write(`[browser ${options.label ?? ''} ${new Date().toISOString()}] ${message.text()}\n`);
+    }
   });
   page.on('pageerror', (error) => process.stderr.write(`[browser ${options.label ?? ''}] ${error.message}\n`));
   return { browser, page, close: () => browser.close() };

@@ -423,6 +423,8 @@ export interface EmulatedLink {
    */
   cut(): void;
   restore(): void;
+  /** A quieter outage: the link goes silent, connections stay open and their bytes wait for it. */
+  setLinkDown(down: boolean): void;
   close(): Promise<void>;
 }
 
@@ -447,6 +449,7 @@ export async function startEmulatedLink(options: {
     profile: options.profile,
     cut: relay.cut,
     restore: relay.restore,
+    setLinkDown: relay.setLinkDown,
     close: relay.close,
   };
 }

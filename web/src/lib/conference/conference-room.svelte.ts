@@ -36,7 +36,7 @@ import { LINK_POLICY } from './link-adaptation.ts';
 import { RoomLink, type RoomLinkCaps } from './room-link.svelte.ts';
 import { RoomRecording } from './room-recording.svelte.ts';
 import { RoomTurnRelay, type IceOptions } from './room-turn-relay.svelte.ts';
-import { RoomRecovery } from './room-recovery.svelte.ts';
+import { RoomRecovery, type ResumeOutcome } from './room-recovery.svelte.ts';
 import { reconcileCall } from './call-reconciliation.ts';
 import { openSignalingSocket, sendRequest, type SignalingSocket } from './signaling-socket.ts';
 import { spokeNow } from './tile-layout.ts';
@@ -203,8 +203,14 @@ export class ConferenceRoom {
   /** The SFU's last measure of this browser's downlink, and whether a new one is on its way. */
   private downlink: { measure: DownlinkMeasure; at: number } | null = null;
   private downlinkAsked = false;
-  /** Remote producers known from signaling, by producer id. */
+  /**
+   * Remote producers known from signaling, by producer id: what the others send, whether or not
+   * it is received here right now (a transport rebuild closes every consumer, then consumes all
+   * of these again; only signaling saying a producer or its participant is gone forgets one).
+   */
   private readonly remoteProducers = new Map<string, ProducerInfo>();
+  /** Producers with a consumer on the current receive transport, or one being created. */
+  private readonly consumedProducerIds = new Set<string>();
   /** Events that arrive while joining are applied once the transports exist. */
   private pending: (() => Promise<void>)[] | null = [];
   private leaving = false;
@@ -591,7 +597,13 @@ export class ConferenceRoom {
         });
       }),
     );
-    socket.on('consumer:closed', ({ consumerId }) => whenReady(() => this.closeConsumer(consumerId)));
+    // The SFU closes a consumer when its producer closes: that producer is gone.
+    socket.on('consumer:closed', ({ consumerId }) =>
+      whenReady(() => {
+        const entry = this.consumers.get(consumerId);
+        if (entry) this.dropProducer(entry.consumer.producerId);
+      }),
+    );
     socket.on('speaker:active', ({ participantId }) => {
       this.activeSpeakerId = participantId;
       if (participantId !== this.self?.participantId) this.speakingOrder = spokeNow(this.speakingOrder, participantId);
@@ -745,10 +757,15 @@ export class ConferenceRoom {
     }
   }
 
+  /**
+   * Knows the producer and receives it, unless it is received already. Without a receive
+   * transport (one being rebuilt) it is only known: the rebuild consumes every known producer.
+   */
   private async consume(producer: ProducerInfo): Promise<void> {
-    const transport = this.recvTransport;
-    if (!transport || this.remoteProducers.has(producer.producerId)) return;
     this.remoteProducers.set(producer.producerId, producer);
+    const transport = this.recvTransport;
+    if (!transport || this.consumedProducerIds.has(producer.producerId)) return;
+    this.consumedProducerIds.add(producer.producerId);
     let consumer: types.Consumer | undefined;
     try {
       const options = await this.request('consumer:create', { producerId: producer.producerId });
@@ -790,9 +807,12 @@ export class ConferenceRoom {
       if (options.kind === 'audio') await this.request('consumer:resume', { consumerId: consumer.id });
       else this.syncConsumer(consumer.id);
     } catch (error) {
+      // Not received after all: the next resume or rebuild consumes it again, if it is still there
+      // (a rebuild meanwhile has already started afresh on its new transport).
+      if (consumer) this.closeConsumer(consumer.id);
+      if (transport === this.recvTransport) this.consumedProducerIds.delete(producer.producerId);
       // The other side left (or stopped that media) meanwhile: nothing to receive, not a failure.
       if (!(error instanceof ContractError && error.code === 'not_found')) throw error;
-      if (consumer) this.closeConsumer(consumer.id);
       this.remoteProducers.delete(producer.producerId);
     }
   }
@@ -804,11 +824,12 @@ export class ConferenceRoom {
     }
   }
 
+  /** Stops receiving a producer here; it stays known (see `remoteProducers`). */
   private closeConsumer(consumerId: string): void {
     const entry = this.consumers.get(consumerId);
     if (!entry) return;
     this.consumers.delete(consumerId);
-    this.remoteProducers.delete(entry.consumer.producerId);
+    this.consumedProducerIds.delete(entry.consumer.producerId);
     entry.consumer.close();
     this.updateRemote(entry.participantId, (remote) => {
       if (remote.audioTrack === entry.consumer.track) remote.audioTrack = null;
@@ -845,11 +866,12 @@ export class ConferenceRoom {
   /**
    * The socket is back: our participant continues on it (same tile for everyone, media untouched)
    * and what changed meanwhile is caught up — who came and went, what they send — and the joint
-   * read, chat, hands and recording state are read afresh. False when signaling refused it.
+   * read, chat, hands and recording state are read afresh. `refused` when signaling no longer
+   * has it; `media-lost` when the media need a rebuild.
    */
-  private async resumeCall(): Promise<boolean> {
+  private async resumeCall(): Promise<ResumeOutcome> {
     const self = this.self;
-    if (!self || !this.resumeToken) return false;
+    if (!self || !this.resumeToken) return 'refused';
     let resumed: ConferenceResponses['session:resume'];
     try {
       resumed = await this.request('session:resume', {
@@ -859,7 +881,9 @@ export class ConferenceRoom {
       });
     } catch (error) {
       // Gone (the grace period ran out), or held by another signaling node: join afresh.
-      if (error instanceof ContractError && ['not_found', 'forbidden', 'conflict'].includes(error.code)) return false;
+      if (error instanceof ContractError && ['not_found', 'forbidden', 'conflict'].includes(error.code)) {
+        return 'refused';
+      }
       throw error;
     }
     this.resumeToken = resumed.resumeToken;
@@ -886,17 +910,21 @@ export class ConferenceRoom {
       });
     }
     this.activeSpeakerId = resumed.activeSpeakerId;
-    await Promise.all(changes.newProducers.map((producer) => this.consume(producer)));
+    for (const producer of changes.newProducers) this.remoteProducers.set(producer.producerId, producer);
+    // Our own media the SFU no longer holds (a transport closed meanwhile), or transports a
+    // rebuild cut short by the drop left missing: the recovery rebuilds them, which consumes
+    // everything known. Otherwise what is known but not received here is consumed now: what came
+    // meanwhile, and what a consume cut short by the drop left unreceived.
+    const ownLost = [...this.producers.values()].some((producer) => !resumed.ownProducerIds.includes(producer.id));
+    const mediaLost = ownLost || !this.recvTransport || (this.sending && !this.sendTransport);
     await Promise.all([
+      ...(mediaLost ? [] : [...this.remoteProducers.values()].map((producer) => this.consume(producer))),
       this.jointRead?.start(self.participantId),
       this.chat?.start(),
       this.floor?.start(),
       this.recording?.start(),
     ]);
-    // Our own media the SFU no longer holds (a transport closed meanwhile): build them again.
-    const lost = [...this.producers.values()].some((producer) => !resumed.ownProducerIds.includes(producer.id));
-    if (lost) await this.rebuildTransports();
-    return true;
+    return mediaLost ? 'media-lost' : 'resumed';
   }
 
   /** Signaling let our participant go: everything here is dropped and the call joined afresh. */
@@ -953,9 +981,9 @@ export class ConferenceRoom {
    * producer consumed again. The tiles stay; only their tracks change.
    */
   private async rebuildTransports(): Promise<void> {
-    const remoteProducers = [...this.remoteProducers.values()];
     for (const consumerId of [...this.consumers.keys()]) this.closeConsumer(consumerId);
-    const screen = { video: this.producers.get('screen')?.track, audio: this.producers.get('screen-audio')?.track };
+    // Consumers still being created go with the old transport.
+    this.consumedProducerIds.clear();
     for (const producer of this.producers.values()) producer.close();
     this.producers.clear();
     const sending = this.sending;
@@ -963,23 +991,43 @@ export class ConferenceRoom {
     this.recvTransport?.close();
     // Nothing samples or restarts a closed transport while the new ones are being made.
     this.sendTransport = this.recvTransport = null;
-    // New transports with fresh TURN credentials (the first ones may have expired).
+    // New transports with fresh TURN credentials (the first ones may have expired). One made
+    // when the other fails is kept, so that the next rebuild closes it.
     const ice = await this.turnRelay?.iceOptions();
-    [this.sendTransport, this.recvTransport] = await Promise.all([
+    const [send, recv] = await Promise.allSettled([
       sending ? this.createTransport('send', ice) : null,
       this.createTransport('recv', ice),
     ]);
+    this.sendTransport = send.status === 'fulfilled' ? send.value : null;
+    this.recvTransport = recv.status === 'fulfilled' ? recv.value : null;
+    for (const made of [send, recv]) if (made.status === 'rejected') throw made.reason;
     const cameraOff = this.cameraOff;
-    await Promise.all([this.produceLocalMedia(), ...remoteProducers.map((producer) => this.consume(producer))]);
+    await Promise.all([
+      this.produceLocalMedia(),
+      ...[...this.remoteProducers.values()].map((producer) => this.consume(producer)),
+    ]);
     this.cameraOff = cameraOff || this.cameraOff;
     const microphone = this.producers.get('microphone');
     if (microphone && this.micMuted) {
       microphone.pause();
       await this.request('producer:pause', { producerId: microphone.id });
     }
+    // The screen still shared (kept by the stream, not by the producers an earlier, cut-short
+    // rebuild may have closed already).
     const transport = this.sendTransport;
-    if (transport && screen.video?.readyState === 'live') {
-      await this.produceScreen(transport, screen.video, screen.audio?.readyState === 'live' ? screen.audio : undefined);
+    const [screenVideo] = this.screenStream?.getVideoTracks() ?? [];
+    const [screenAudio] = this.screenStream?.getAudioTracks() ?? [];
+    if (transport && screenVideo?.readyState === 'live') {
+      await this.produceScreen(
+        transport,
+        screenVideo,
+        screenAudio?.readyState === 'live' ? screenAudio : undefined,
+      ).catch(async (error: unknown) => {
+        // Someone else shares now (ours ended with the old transport): ours stops, like a refused share.
+        if (!(error instanceof ContractError && error.code === 'conflict')) throw error;
+        this.screenShareProblem = 'screenShareRefused';
+        await this.stopScreenShare();
+      });
     }
     for (const [consumerId, entry] of this.consumers) {
       if (entry.consumer.kind === 'video') this.syncConsumer(consumerId);
@@ -987,6 +1035,9 @@ export class ConferenceRoom {
   }
 
   private removeRemote(participantId: string): void {
+    for (const producer of [...this.remoteProducers.values()]) {
+      if (producer.participantId === participantId) this.dropProducer(producer.producerId);
+    }
     for (const [consumerId, entry] of this.consumers) {
       if (entry.participantId === participantId) this.closeConsumer(consumerId);
     }
@@ -1200,6 +1251,7 @@ export class ConferenceRoom {
     this.speakingOrder = [];
     for (const { consumer } of this.consumers.values()) consumer.close();
     this.consumers.clear();
+    this.consumedProducerIds.clear();
     this.remoteProducers.clear();
     for (const producer of this.producers.values()) producer.close();
     this.producers.clear();

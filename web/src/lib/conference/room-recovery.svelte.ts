@@ -18,10 +18,17 @@ import { iceRestartDelayMs } from './ice-restart-delay.ts';
  * Browser-only.
  */
 
+/**
+ * How taking the participant over on a reconnected socket went: `refused` — signaling no longer
+ * has it; `media-lost` — resumed, but the media need a rebuild (the SFU lost our producers, or a
+ * rebuild cut short by the drop left the transports missing).
+ */
+export type ResumeOutcome = 'resumed' | 'media-lost' | 'refused';
+
 /** What the recovery needs of the room: the room owns the socket, transports and tiles. */
 export interface RecoverableCall {
-  /** Takes our participant over on the reconnected socket; false when signaling refused it. */
-  resume(): Promise<boolean>;
+  /** Takes our participant over on the reconnected socket. */
+  resume(): Promise<ResumeOutcome>;
   /** Drops what is left of the call here and joins it again. */
   rejoin(): Promise<void>;
   /** New ICE parameters from the SFU, given to the transport (with fresh TURN servers, if any). */
@@ -65,7 +72,8 @@ export class RoomRecovery {
   /** The socket is back: resume the participant, or join afresh when signaling let it go. */
   async socketBack(): Promise<void> {
     try {
-      if (!(await this.call.resume())) {
+      const outcome = await this.call.resume();
+      if (outcome === 'refused') {
         this.reconnecting = false;
         this.rebuildAfterResume = false;
         this.rejoin = 'rejoining';
@@ -74,7 +82,7 @@ export class RoomRecovery {
         return;
       }
       this.reconnecting = false;
-      if (this.rebuildAfterResume) {
+      if (outcome === 'media-lost' || this.rebuildAfterResume) {
         this.rebuildAfterResume = false;
         await this.rebuild();
       }
@@ -155,8 +163,11 @@ export class RoomRecovery {
       .finally(() => {
         this.rebuilding = null;
         this.repairingMedia = false;
-        // A call left without media is not left so: again shortly (or after the resume, when the socket is away).
-        if (failed) setTimeout(() => void this.rebuild(), REBUILD_RETRY_MS);
+        if (!failed || this.disposed) return;
+        // A call left without media is not left so: right after the resume when the socket went
+        // away meanwhile (the usual cause), otherwise again shortly.
+        if (this.call.socketConnected()) setTimeout(() => void this.rebuild(), REBUILD_RETRY_MS);
+        else this.rebuildAfterResume = true;
       });
     return this.rebuilding;
   }
