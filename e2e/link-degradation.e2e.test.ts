@@ -131,6 +131,15 @@ describe('degrading in a fixed order and telling the user', () => {
     }
     // Satellite: 1 Mbit/s up carries the voice and the two lower layers only, whatever the others want.
     await expect.poll(async () => (await sendLayer('suzuki')) ?? 99, { timeout: 20_000 }).toBeLessThanOrEqual(1);
+    // The SFU holds what it sends the satellite site, and asks of it, to the same 1 Mbit/s; the
+    // others' links are not capped.
+    const ids = await participantIds();
+    const caps = async (name: string) => {
+      const media = await mediaOf(ids.get(name)!);
+      return { down: media?.downlinkCapBitrate, up: media?.uplinkCapBitrate };
+    };
+    expect(await caps(people[2]!.displayName)).toEqual({ down: 1_000_000, up: 1_000_000 });
+    expect(await caps(people[0]!.displayName)).toEqual({ down: null, up: null });
   });
 
   it('steps down in order with the banner, keeps the voices, shows the others an audio-only tile, and recovers', async () => {

@@ -161,6 +161,12 @@ export interface ParticipantMediaStats {
   downlinkLossPercent: number | null;
   /** The SFU's estimate of what the participant's downlink can take. */
   availableDownlinkBitrate: number | null;
+  /**
+   * Bits per second the SFU holds the participant's downlink and uplink to, from its site's link
+   * profile (null: not capped), however high its estimate climbs.
+   */
+  downlinkCapBitrate: number | null;
+  uplinkCapBitrate: number | null;
   /** How its transports reach the SFU, as its browser reported (e.g. `turn-tls` behind a strict firewall). */
   transportPaths?: ParticipantTransportPaths;
   producers: ProducerMediaStats[];

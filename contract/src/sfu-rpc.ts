@@ -33,7 +33,14 @@ export const sfuRequestSchemas = {
   'router:capabilities': z.strictObject({ sessionId: sessionIdSchema }),
   'participant:open': z.strictObject({ ...participantRef, rtpCapabilities: rtpCapabilitiesSchema }),
   'participant:close': z.strictObject(participantRef),
-  'transport:create': browser['transport:create'].extend(participantRef),
+  'transport:create': browser['transport:create'].extend({
+    ...participantRef,
+    /**
+     * What the participant's site link carries that way, in kbit/s (its link profile; absent: no
+     * cap): the SFU sends it at most that much (`recv`) or asks its sender for at most that (`send`).
+     */
+    maxKbps: z.int().min(64).max(1_000_000).optional(),
+  }),
   'transport:connect': browser['transport:connect'].extend(participantRef),
   'transport:restart-ice': browser['transport:restart-ice'].extend(participantRef),
   'producer:create': browser['producer:create'].extend(participantRef),

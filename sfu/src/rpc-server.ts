@@ -108,8 +108,8 @@ function rpcHandlers(
       }
       return {};
     },
-    'transport:create': async ({ sessionId, participantId, direction }) =>
-      (await opened(sessionId)).createTransport(participantId, ownerId, direction),
+    'transport:create': async ({ sessionId, participantId, direction, maxKbps }) =>
+      (await opened(sessionId)).createTransport(participantId, ownerId, direction, maxKbps ?? null),
     'transport:connect': async ({ sessionId, participantId, transportId, dtlsParameters }) => {
       await (await opened(sessionId)).connectTransport(participantId, ownerId, transportId, dtlsParameters);
       return {};

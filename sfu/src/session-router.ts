@@ -151,10 +151,17 @@ export class SessionRouter {
     }
   }
 
+  /**
+   * A transport for the participant; `maxKbps` (its site's link that way, when known) caps it
+   * from the start: on a thin line the SFU's bandwidth estimate never probes above what the line
+   * carries (video, retransmissions and probes would otherwise crowd out the voices), and a
+   * sender is asked for no more than its uplink carries.
+   */
   async createTransport(
     participantId: string,
     ownerId: string,
     direction: TransportDirection,
+    maxKbps: number | null = null,
   ): Promise<TransportOptions> {
     const participant = this.participant(participantId, ownerId);
     // A participant has one transport per direction; asking again replaces it.
@@ -164,9 +171,18 @@ export class SessionRouter {
       enableUdp: true,
       enableTcp: true,
       preferUdp: true,
-      initialAvailableOutgoingBitrate: this.options.initialOutgoingBitrate,
+      initialAvailableOutgoingBitrate: Math.min(this.options.initialOutgoingBitrate, (maxKbps ?? Infinity) * 1000),
       appData: { participantId, direction },
     });
+    if (maxKbps !== null) {
+      const bitrate = maxKbps * 1000;
+      await mediasoupCall(() =>
+        direction === 'recv' ? transport.setMaxOutgoingBitrate(bitrate) : transport.setMaxIncomingBitrate(bitrate),
+      ).catch((error: unknown) => {
+        transport.close();
+        throw error;
+      });
+    }
     participant.transports.set(direction, transport);
     const log = this.options.logger.child({ participantId, transportId: transport.id, direction });
     transport.on('icestatechange', (state) => log.debug({ iceState: state }, 'ICE state'));
@@ -434,6 +450,8 @@ export class SessionRouter {
       uplinkLossPercent: worstLossPercent(received),
       downlinkLossPercent: worstLossPercent(sent),
       availableDownlinkBitrate: recvTransport?.availableOutgoingBitrate ?? null,
+      downlinkCapBitrate: recvTransport?.maxOutgoingBitrate ?? null,
+      uplinkCapBitrate: sendTransport?.maxIncomingBitrate ?? null,
       producers: producers.map(({ media }) => media),
       consumers: consumers.map(({ media }) => media),
     };

@@ -18,6 +18,7 @@ import {
 import { dispatchRequests, type RequestHandlers } from '@telemed/contract/server';
 import {
   joinRefusal,
+  linkCaps,
   mayAdmit,
   mayProduceMedia,
   type AccountStore,
@@ -27,6 +28,7 @@ import {
   type SessionChatLog,
   type SessionStore,
   type SiteStore,
+  UNRESTRICTED_LINK,
 } from '@telemed/domain';
 import { awaitsResume, type ConferencePresence } from './conference-presence.ts';
 import { ConnectivityCheck, type ProbeRequestName } from './connectivity-check.ts';
@@ -329,7 +331,10 @@ export class ConferenceParticipant {
         await this.leave('left');
         return {};
       },
-      'transport:create': async ({ direction }) => sfu.request('transport:create', { ...this.ref(), direction }),
+      'transport:create': async ({ direction }) => {
+        const ref = this.ref();
+        return sfu.request('transport:create', { ...ref, direction, ...(await this.siteLinkCap(direction)) });
+      },
       'transport:connect': async (request) => {
         await sfu.request('transport:connect', { ...this.ref(), ...request });
         return {};
@@ -711,6 +716,18 @@ export class ConferenceParticipant {
     if (!this.joined) return null;
     const { sessionId, participant, isHost } = this.joined;
     return { sessionId, participant, isHost, room: roomOf(sessionId) };
+  }
+
+  /**
+   * What the participant's site link carries that way, from its link profile: the SFU holds the
+   * transport to it. Read at each creation, so a rebuilt transport follows a coordinator's change.
+   */
+  private async siteLinkCap(direction: 'send' | 'recv'): Promise<{ maxKbps?: number }> {
+    const siteId = this.joined?.participant.siteId;
+    const site = siteId ? await this.deps.sites.get(siteId) : null;
+    const caps = linkCaps(site?.linkProfile ?? UNRESTRICTED_LINK);
+    const kbps = direction === 'recv' ? caps.downKbps : caps.upKbps;
+    return kbps === null ? {} : { maxKbps: kbps };
   }
 
   private ref(): { sessionId: string; participantId: string } {

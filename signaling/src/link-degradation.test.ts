@@ -95,6 +95,31 @@ describe('degrading in order at the SFU', () => {
     expect(codec?.parameters).toMatchObject({ useinbandfec: 1, usedtx: 1 });
   });
 
+  it('holds a site’s transports to its link profile from the start, and follows a change', async () => {
+    // Sato's island clinic is on a backup line the coordinator entered; Tanaka's university is not capped.
+    const before = (await system.sites.get('aoshima'))!.linkProfile;
+    await system.sites.setLinkProfile('aoshima', { kind: 'custom', upKbps: 96, downKbps: 128 });
+    try {
+      const tanaka = await participant('tanaka', 0);
+      const sato = await participant('sato', 1);
+      const caps = async () => {
+        const stats = await system.sfu.routers.stats(DEMO_SESSION_ID, { detail: true });
+        const of = (participantId: string) => {
+          const media = stats.participantMedia?.find((one) => one.participantId === participantId);
+          return { down: media?.downlinkCapBitrate, up: media?.uplinkCapBitrate };
+        };
+        return { tanaka: of(tanaka.participantId), sato: of(sato.participantId) };
+      };
+      expect(await caps()).toEqual({ tanaka: { down: null, up: null }, sato: { down: 128_000, up: 96_000 } });
+      // A rebuilt transport reads the profile again.
+      await system.sites.setLinkProfile('aoshima', { kind: 'satellite' });
+      await request(sato.client, 'transport:create', { direction: 'recv' });
+      expect((await caps()).sato).toEqual({ down: 1_000_000, up: 96_000 });
+    } finally {
+      await system.sites.setLinkProfile('aoshima', before);
+    }
+  });
+
   it('forwards voices first, then the presenter’s video, then everyone else’s', async () => {
     const tanaka = await participant('tanaka', 0);
     const sato = await participant('sato', 1);
