@@ -247,15 +247,8 @@ describe('a call that rides out a signaling outage', () => {
     });
   });
 
-  it('rebuilds the media transports in place: same tiles, media flowing both ways again', async () => {
-    onTestFailed(async () => {
-      console.error(await stack.logTails(60));
-      console.error(`tanaka: ${await callReport(tanaka.page)}\nsato: ${await callReport(sato.page)}`);
-    });
-    expect(await markTiles(tanaka.page)).toBe(1);
-    expect(await markTiles(sato.page)).toBe(1);
-    const startedAt = Date.now();
-    await sato.page.evaluate(() => window.telemedQa!.rebuildMediaTransports!());
+  /** Both sites see and hear each other again, in the tiles marked before, still in the call. */
+  async function expectBothWaysInMarkedTiles(): Promise<void> {
     for (const [site, other] of [
       [tanaka, satoAccount!],
       [sato, tanakaAccount!],
@@ -268,6 +261,18 @@ describe('a call that rides out a signaling outage', () => {
       expect(await markedTiles(site.page)).toBe(1);
       expect(await site.page.getAttribute('main', 'data-conference-state')).toBe('joined');
     }
+  }
+
+  it('rebuilds the media transports in place: same tiles, media flowing both ways again', async () => {
+    onTestFailed(async () => {
+      console.error(await stack.logTails(60));
+      console.error(`tanaka: ${await callReport(tanaka.page)}\nsato: ${await callReport(sato.page)}`);
+    });
+    expect(await markTiles(tanaka.page)).toBe(1);
+    expect(await markTiles(sato.page)).toBe(1);
+    const startedAt = Date.now();
+    await sato.page.evaluate(() => window.telemedQa!.rebuildMediaTransports!());
+    await expectBothWaysInMarkedTiles();
     console.log(`transport rebuild: video and sound both ways again ${Date.now() - startedAt} ms after it started`);
   });
 
@@ -287,18 +292,7 @@ describe('a call that rides out a signaling outage', () => {
     links[1]!.setLinkDown(false);
     const restoredAt = Date.now();
     // Once resumed, the media are built again: both sides see and hear each other, same tiles.
-    for (const [site, other] of [
-      [tanaka, satoAccount!],
-      [sato, tanakaAccount!],
-    ] as const) {
-      await expect
-        .poll(async () => (await playingRemoteVideos(site.page)).map((video) => video.name), { timeout: 30_000 })
-        .toEqual([other.displayName]);
-      const before = await inboundAudioBytes(site.page);
-      await expect.poll(() => inboundAudioBytes(site.page), { timeout: 10_000 }).toBeGreaterThan(before);
-      expect(await markedTiles(site.page)).toBe(1);
-      expect(await site.page.getAttribute('main', 'data-conference-state')).toBe('joined');
-    }
+    await expectBothWaysInMarkedTiles();
     console.log(`rebuild cut short by the link: media back ${Date.now() - restoredAt} ms after the link`);
   });
 
