@@ -158,7 +158,9 @@ export class RoomRecovery {
       .rebuildTransports()
       .catch((error: unknown) => {
         failed = true;
-        console.error('rebuilding the media transports failed; trying again', error);
+        // The socket dropping mid-way is expected on a link that fails: finished after the resume.
+        if (this.call.socketConnected()) console.error('rebuilding the media transports failed; trying again', error);
+        else console.warn('rebuilding the media transports was cut short by the socket dropping', error);
       })
       .finally(() => {
         this.rebuilding = null;
