@@ -155,6 +155,30 @@ describe('a call that rides out a signaling outage', () => {
     await stack?.stop();
   });
 
+  /** On a failure: the services' last log lines (`lines` each) and what each page shows of the call. */
+  function reportOnFailure(lines?: number): void {
+    onTestFailed(async () => {
+      console.error(await stack.logTails(lines));
+      console.error(`tanaka: ${await callReport(tanaka.page)}\nsato: ${await callReport(sato.page)}`);
+    });
+  }
+
+  /** Both sites see and hear each other again, in the tiles marked before, still in the call. */
+  async function expectBothWaysInMarkedTiles(): Promise<void> {
+    for (const [site, other] of [
+      [tanaka, satoAccount!],
+      [sato, tanakaAccount!],
+    ] as const) {
+      await expect
+        .poll(async () => (await playingRemoteVideos(site.page)).map((video) => video.name), { timeout: 30_000 })
+        .toEqual([other.displayName]);
+      const before = await inboundAudioBytes(site.page);
+      await expect.poll(() => inboundAudioBytes(site.page), { timeout: 10_000 }).toBeGreaterThan(before);
+      expect(await markedTiles(site.page)).toBe(1);
+      expect(await site.page.getAttribute('main', 'data-conference-state')).toBe('joined');
+    }
+  }
+
   it('bridges a 5 s cut: same tiles, nobody leaves or joins, sound keeps arriving', async () => {
     onTestFailed(async () => console.error(await stack.logTails()));
     for (const [site, other] of [
@@ -213,10 +237,7 @@ describe('a call that rides out a signaling outage', () => {
   });
 
   it('after a cut longer than the grace period: removed with a clear message on both sides, then back in', async () => {
-    onTestFailed(async () => {
-      console.error(await stack.logTails());
-      console.error(`tanaka: ${await callReport(tanaka.page)}\nsato: ${await callReport(sato.page)}`);
-    });
+    reportOnFailure();
     links[1]!.cut();
     const cutAt = Date.now();
     await tanaka.page.waitForSelector('[data-testid="participant-lost"]', { timeout: GRACE_MS + 15_000 });
@@ -247,27 +268,8 @@ describe('a call that rides out a signaling outage', () => {
     });
   });
 
-  /** Both sites see and hear each other again, in the tiles marked before, still in the call. */
-  async function expectBothWaysInMarkedTiles(): Promise<void> {
-    for (const [site, other] of [
-      [tanaka, satoAccount!],
-      [sato, tanakaAccount!],
-    ] as const) {
-      await expect
-        .poll(async () => (await playingRemoteVideos(site.page)).map((video) => video.name), { timeout: 30_000 })
-        .toEqual([other.displayName]);
-      const before = await inboundAudioBytes(site.page);
-      await expect.poll(() => inboundAudioBytes(site.page), { timeout: 10_000 }).toBeGreaterThan(before);
-      expect(await markedTiles(site.page)).toBe(1);
-      expect(await site.page.getAttribute('main', 'data-conference-state')).toBe('joined');
-    }
-  }
-
   it('rebuilds the media transports in place: same tiles, media flowing both ways again', async () => {
-    onTestFailed(async () => {
-      console.error(await stack.logTails(60));
-      console.error(`tanaka: ${await callReport(tanaka.page)}\nsato: ${await callReport(sato.page)}`);
-    });
+    reportOnFailure(60);
     expect(await markTiles(tanaka.page)).toBe(1);
     expect(await markTiles(sato.page)).toBe(1);
     const startedAt = Date.now();
@@ -277,10 +279,7 @@ describe('a call that rides out a signaling outage', () => {
   });
 
   it('finishes a rebuild cut short by the signaling link going down, once the link is back', async () => {
-    onTestFailed(async () => {
-      console.error(await stack.logTails(60));
-      console.error(`tanaka: ${await callReport(tanaka.page)}\nsato: ${await callReport(sato.page)}`);
-    });
+    reportOnFailure(60);
     expect(await markTiles(tanaka.page)).toBe(1);
     expect(await markTiles(sato.page)).toBe(1);
     // The link holds everything (as a line that goes silent, not one that resets): the rebuild's

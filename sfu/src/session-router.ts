@@ -164,6 +164,7 @@ export class SessionRouter {
     maxKbps: number | null = null,
   ): Promise<TransportOptions> {
     const participant = this.participant(participantId, ownerId);
+    const maxBitrate = maxKbps === null ? null : maxKbps * 1000;
     // A participant has one transport per direction; asking again replaces it.
     participant.transports.get(direction)?.close();
     const transport = await this.router.createWebRtcTransport({
@@ -171,13 +172,14 @@ export class SessionRouter {
       enableUdp: true,
       enableTcp: true,
       preferUdp: true,
-      initialAvailableOutgoingBitrate: Math.min(this.options.initialOutgoingBitrate, (maxKbps ?? Infinity) * 1000),
+      initialAvailableOutgoingBitrate: Math.min(this.options.initialOutgoingBitrate, maxBitrate ?? Infinity),
       appData: { participantId, direction },
     });
-    if (maxKbps !== null) {
-      const bitrate = maxKbps * 1000;
+    if (maxBitrate !== null) {
       await mediasoupCall(() =>
-        direction === 'recv' ? transport.setMaxOutgoingBitrate(bitrate) : transport.setMaxIncomingBitrate(bitrate),
+        direction === 'recv'
+          ? transport.setMaxOutgoingBitrate(maxBitrate)
+          : transport.setMaxIncomingBitrate(maxBitrate),
       ).catch((error: unknown) => {
         transport.close();
         throw error;

@@ -14,6 +14,7 @@ import {
   type RecordingState,
   type RtpCapabilities,
   type SessionEndReason,
+  type TransportDirection,
 } from '@telemed/contract';
 import { dispatchRequests, type RequestHandlers } from '@telemed/contract/server';
 import {
@@ -722,7 +723,7 @@ export class ConferenceParticipant {
    * What the participant's site link carries that way, from its link profile: the SFU holds the
    * transport to it. Read at each creation, so a rebuilt transport follows a coordinator's change.
    */
-  private async siteLinkCap(direction: 'send' | 'recv'): Promise<{ maxKbps?: number }> {
+  private async siteLinkCap(direction: TransportDirection): Promise<{ maxKbps?: number }> {
     const siteId = this.joined?.participant.siteId;
     const site = siteId ? await this.deps.sites.get(siteId) : null;
     const caps = linkCaps(site?.linkProfile ?? UNRESTRICTED_LINK);

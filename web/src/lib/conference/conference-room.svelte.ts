@@ -1035,11 +1035,9 @@ export class ConferenceRoom {
   }
 
   private removeRemote(participantId: string): void {
+    // Their producers go, and with them the consumers of those (every consumer's producer is known).
     for (const producer of [...this.remoteProducers.values()]) {
       if (producer.participantId === participantId) this.dropProducer(producer.producerId);
-    }
-    for (const [consumerId, entry] of this.consumers) {
-      if (entry.participantId === participantId) this.closeConsumer(consumerId);
     }
     this.remotes = this.remotes.filter((remote) => remote.participant.participantId !== participantId);
     this.link.forget(participantId);

@@ -153,23 +153,22 @@ export class RoomRecovery {
     }
     if (this.rebuilding) return this.rebuilding;
     this.repairingMedia = true;
-    let failed = false;
     this.rebuilding = this.call
       .rebuildTransports()
       .catch((error: unknown) => {
-        failed = true;
-        // The socket dropping mid-way is expected on a link that fails: finished after the resume.
-        if (this.call.socketConnected()) console.error('rebuilding the media transports failed; trying again', error);
-        else console.warn('rebuilding the media transports was cut short by the socket dropping', error);
+        // A call left without media is not left so: again shortly, or, when the socket dropped
+        // mid-way (expected on a link that fails), right after the resume.
+        if (this.call.socketConnected()) {
+          console.error('rebuilding the media transports failed; trying again', error);
+          if (!this.disposed) setTimeout(() => void this.rebuild(), REBUILD_RETRY_MS);
+        } else {
+          console.warn('rebuilding the media transports was cut short by the socket dropping', error);
+          if (!this.disposed) this.rebuildAfterResume = true;
+        }
       })
       .finally(() => {
         this.rebuilding = null;
         this.repairingMedia = false;
-        if (!failed || this.disposed) return;
-        // A call left without media is not left so: right after the resume when the socket went
-        // away meanwhile (the usual cause), otherwise again shortly.
-        if (this.call.socketConnected()) setTimeout(() => void this.rebuild(), REBUILD_RETRY_MS);
-        else this.rebuildAfterResume = true;
       });
     return this.rebuilding;
   }
